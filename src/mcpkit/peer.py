@@ -1,0 +1,266 @@
+"""`Peer`: runs a sans-I/O `Connection` over a `Transport`. The async engine under Server and Client.
+
+Layer: between transports and server/client. It owns the tasks: one reader, one task per
+request received (so cancellation can stop exactly that handler), and waiters for the
+requests we sent. Protocol rules stay in `Connection`; this module only moves bytes and
+wakes tasks.
+
+No `ExceptionGroup` leaves this module: handler failures become error responses, transport
+failures end the run and fail every waiting request with one clear error.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+from anyio.abc import TaskGroup
+
+from mcpkit.protocol.connection import Connection
+from mcpkit.protocol.errors import (
+    BrokenError,
+    ClosedError,
+    MCPKitError,
+    RemoteProtocolError,
+    RequestCancelled,
+    RequestTimeout,
+    TransportError,
+)
+from mcpkit.protocol.events import (
+    CancelReceived,
+    ErrorReceived,
+    Event,
+    NotificationReceived,
+    ProgressReceived,
+    ProtocolViolation,
+    RequestReceived,
+    ResponseReceived,
+)
+from mcpkit.transports.base import Transport
+
+__all__ = ["DEFAULT_TIMEOUT", "Peer", "RequestHandler"]
+
+DEFAULT_TIMEOUT = 60.0
+
+RequestHandler = Callable[[RequestReceived], Awaitable[Any]]
+NotificationHandler = Callable[[NotificationReceived], Awaitable[None]]
+ProgressHandler = Callable[[ProgressReceived], Awaitable[None] | None]
+ViolationHandler = Callable[[ProtocolViolation], None]
+
+
+@dataclass(slots=True)
+class _Waiter:
+    done: anyio.Event = field(default_factory=anyio.Event)
+    outcome: ResponseReceived | ErrorReceived | None = None
+    on_progress: ProgressHandler | None = None
+
+
+async def _ignore_notification(_: NotificationReceived) -> None:
+    return None
+
+
+class Peer:
+    """One live connection: send requests and await answers; serve the peer's requests.
+
+    Args:
+        connection: the protocol state machine (client or server side).
+        transport: where frames go.
+        on_request: answers a request (returns the result; raises to answer an error).
+        on_notification: called for every notification that is not protocol bookkeeping.
+        on_violation: told about bad input from the peer (after the error reply was sent).
+        timeout: default seconds to wait for an answer to our requests.
+    """
+
+    def __init__(
+        self,
+        connection: Connection,
+        transport: Transport,
+        *,
+        on_request: RequestHandler,
+        on_notification: NotificationHandler = _ignore_notification,
+        on_violation: ViolationHandler | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.connection = connection
+        self.transport = transport
+        self.timeout = timeout
+        self._on_request = on_request
+        self._on_notification = on_notification
+        self._on_violation = on_violation
+        self._waiters: dict[int | str, _Waiter] = {}
+        self._handlers: dict[int | str, anyio.CancelScope] = {}
+        self._send_lock = anyio.Lock()
+        self._tg: TaskGroup | None = None
+        self.closed: MCPKitError | None = None
+
+    async def run(self) -> None:
+        """Read and dispatch until the peer hangs up or `aclose()` is called.
+
+        Returns normally when the connection ends; the reason is in `self.closed`.
+        """
+        async with anyio.create_task_group() as tg:
+            self._tg = tg
+            try:
+                await self._read_loop()
+            finally:
+                tg.cancel_scope.cancel()
+        self._tg = None
+
+    async def _read_loop(self) -> None:
+        while True:
+            try:
+                frame = await self.transport.receive()
+            except RemoteProtocolError as exc:  # e.g. an oversized frame; keep going
+                await self._dispatch(self.connection.receive_error(exc))
+                continue
+            except TransportError as exc:
+                self._shutdown(exc)
+                return
+            await self._dispatch(self.connection.receive(frame))
+
+    def _shutdown(self, exc: MCPKitError) -> None:
+        if self.closed is None:
+            self.closed = exc
+        for event in self.connection.close(self.closed):
+            self._settle(event)
+        for waiter in self._waiters.values():  # requests not yet registered with the connection
+            if waiter.outcome is None:
+                waiter.done.set()
+
+    async def _dispatch(self, events: list[Event]) -> None:
+        for event in events:
+            if isinstance(event, RequestReceived):
+                assert self._tg is not None
+                self._tg.start_soon(self._serve, event)
+            elif isinstance(event, ResponseReceived | ErrorReceived):
+                self._settle(event)
+            elif isinstance(event, NotificationReceived):
+                await self._on_notification(event)
+            elif isinstance(event, CancelReceived):
+                scope = self._handlers.get(event.request_id)
+                if scope is not None:
+                    scope.cancel()
+            elif isinstance(event, ProgressReceived):
+                await self._progress(event)
+            else:
+                await self._violation(event)
+
+    async def _progress(self, event: ProgressReceived) -> None:
+        waiter = self._waiters.get(event.request_id)
+        if waiter is not None and waiter.on_progress is not None:
+            maybe = waiter.on_progress(event)
+            if maybe is not None:
+                await maybe
+
+    async def _violation(self, event: ProtocolViolation) -> None:
+        if event.reply is not None:
+            await self.send(event.reply)
+        if self._on_violation is not None:
+            self._on_violation(event)
+
+    def _settle(self, event: ResponseReceived | ErrorReceived) -> None:
+        waiter = self._waiters.get(event.id)
+        if waiter is not None:
+            waiter.outcome = event
+            waiter.done.set()
+
+    async def _serve(self, event: RequestReceived) -> None:
+        with anyio.CancelScope() as scope:
+            self._handlers[event.id] = scope
+            try:
+                result = await self._on_request(event)
+            except Exception as exc:
+                reply = self.connection.send_error(event.id, exc)
+            else:
+                reply = self.connection.send_result(event.id, result)
+            finally:
+                del self._handlers[event.id]
+            if reply is not None:
+                await self.send(reply)
+        if scope.cancelled_caught:  # cancelled by the peer: no answer is due
+            self.connection.requests.finish_incoming(event.id)
+
+    async def send(self, frame: bytes) -> None:
+        """Send one frame; frames from concurrent tasks never interleave."""
+        async with self._send_lock:
+            await self.transport.send(frame)
+
+    async def request(
+        self,
+        method: str,
+        params: Any = None,
+        *,
+        meta: dict[str, Any] | None = None,
+        timeout: float | None = None,
+        on_progress: ProgressHandler | None = None,
+    ) -> Any:
+        """Send a request and wait for its typed result.
+
+        Raises:
+            RPCError: the peer answered with an error (subclass per code).
+            RemoteProtocolError: the answer was not acceptable.
+            RequestTimeout: no answer within `timeout` (the request is then cancelled).
+            TransportError: the connection broke or was closed.
+            LocalProtocolError: the request may not be sent now.
+        """
+        if self.closed is not None:
+            raise _closed_error(self.closed)
+        token = f"p{id(self)}-{len(self._waiters)}" if on_progress else None
+        rid, frame = self.connection.send_request(method, params, meta=meta, progress_token=None if token is None else token)
+        waiter = self._waiters[rid] = _Waiter(on_progress=on_progress)
+        try:
+            await self.send(frame)
+            return await self._await(rid, method, waiter, self.timeout if timeout is None else timeout)
+        finally:
+            del self._waiters[rid]
+
+    async def _await(self, rid: int, method: str, waiter: _Waiter, timeout: float) -> Any:
+        try:
+            with anyio.fail_after(timeout if timeout > 0 else math.inf):
+                await waiter.done.wait()
+        except TimeoutError:
+            await self._cancel(rid, f"timed out after {timeout:g}s")
+            raise RequestTimeout(f"{method} got no answer within {timeout:g}s") from None
+        except anyio.get_cancelled_exc_class():
+            with anyio.CancelScope(shield=True):
+                await self._cancel(rid, "cancelled by the caller")
+            raise
+        outcome = waiter.outcome
+        if outcome is None:
+            raise _closed_error(self.closed or ClosedError("connection closed"))
+        if isinstance(outcome, ErrorReceived):
+            raise outcome.error
+        return outcome.result
+
+    async def _cancel(self, rid: int, reason: str) -> None:
+        frame = self.connection.cancel(rid, reason)
+        if frame is not None and self.closed is None:
+            try:
+                await self.send(frame)
+            except TransportError:
+                pass
+
+    async def notify(self, method: str, params: Any = None) -> None:
+        """Send a notification."""
+        if self.closed is not None:
+            raise _closed_error(self.closed)
+        await self.send(self.connection.send_notification(method, params))
+
+    async def aclose(self) -> None:
+        """Stop: fail waiting requests, cancel handlers, close the transport."""
+        self._shutdown(ClosedError("connection closed"))
+        if self._tg is not None:
+            self._tg.cancel_scope.cancel()
+        with anyio.CancelScope(shield=True):
+            await self.transport.aclose()
+
+
+def _closed_error(reason: MCPKitError) -> MCPKitError:
+    if isinstance(reason, TransportError):
+        return reason
+    if isinstance(reason, RequestCancelled):
+        return reason
+    return BrokenError(str(reason))

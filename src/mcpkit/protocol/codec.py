@@ -1,0 +1,203 @@
+"""The JSON-RPC 2.0 codec: bytes to envelopes and back.
+
+Layer: protocol (sans-I/O). No I/O, no clocks, no logging.
+
+How this works: a frame is decoded in one msgspec call into a private struct holding the
+envelope fields, with `params`/`result` kept as `msgspec.Raw` (undecoded bytes). The envelope
+is checked against JSON-RPC 2.0 and turned into one of the four message types below. The
+payload is decoded later, once the method tells which type it has (see `methods.py`), so
+each byte is parsed once and never into an intermediate dict.
+
+Errors in a frame raise `RemoteProtocolError` with the JSON-RPC code to answer with
+(-32700 for bad JSON, -32600 for a bad envelope, -32602 for non-object params) and, when it
+could be read, the id of the offending request.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, TypeAlias
+
+import msgspec
+from msgspec import UNSET, Raw, UnsetType
+
+from mcpkit.protocol.errors import (
+    INVALID_PARAMS,
+    INVALID_REQUEST,
+    PARSE_ERROR,
+    RemoteProtocolError,
+)
+from mcpkit.protocol.types import Error
+
+__all__ = [
+    "JSONRPCErrorResponse",
+    "JSONRPCMessage",
+    "JSONRPCNotification",
+    "JSONRPCRequest",
+    "JSONRPCResultResponse",
+    "RequestId",
+    "decode_frame",
+    "decode_payload",
+    "encode",
+    "encode_batch",
+]
+
+RequestId: TypeAlias = "int | str"
+
+_NO_PAYLOAD: Final = Raw()
+
+
+class JSONRPCRequest(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A request. Decoded: `params` is `msgspec.Raw` (empty when absent). To send: any
+    msgspec-encodable value, or UNSET to omit it."""
+
+    id: int | str
+    method: str
+    params: Any = UNSET
+    jsonrpc: str = "2.0"
+
+
+class JSONRPCNotification(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A notification (no id, never answered)."""
+
+    method: str
+    params: Any = UNSET
+    jsonrpc: str = "2.0"
+
+
+class JSONRPCResultResponse(msgspec.Struct, frozen=True):
+    """A successful response. Decoded: `result` is `msgspec.Raw`."""
+
+    id: int | str
+    result: Any
+    jsonrpc: str = "2.0"
+
+
+class JSONRPCErrorResponse(msgspec.Struct, frozen=True):
+    """An error response. `id` is None when the request's id could not be read."""
+
+    id: int | str | None
+    error: Error
+    jsonrpc: str = "2.0"
+
+
+JSONRPCMessage: TypeAlias = (
+    "JSONRPCRequest | JSONRPCNotification | JSONRPCResultResponse | JSONRPCErrorResponse"
+)
+
+
+class _Frame(msgspec.Struct):
+    jsonrpc: str | UnsetType = UNSET
+    id: int | str | None | UnsetType = UNSET
+    method: str | UnsetType = UNSET
+    params: Raw = _NO_PAYLOAD
+    result: Raw = _NO_PAYLOAD
+    error: Error | UnsetType = UNSET
+
+
+_frame_decoder: Final = msgspec.json.Decoder(_Frame | list[Raw])
+_single_decoder: Final = msgspec.json.Decoder(_Frame)
+_encoder: Final = msgspec.json.Encoder()
+
+
+def decode_frame(data: bytes) -> JSONRPCMessage | list[JSONRPCMessage | RemoteProtocolError]:
+    """Decode one frame: a message, or (for a JSON array) a batch.
+
+    A batch's elements are decoded one by one; a bad element becomes a
+    `RemoteProtocolError` in its place so the good ones are still served.
+
+    Raises:
+        RemoteProtocolError: bad JSON (-32700), not a JSON-RPC message (-32600), params
+            not an object (-32602), or an empty batch (-32600).
+    """
+    try:
+        frame = _frame_decoder.decode(data)
+    except msgspec.DecodeError as exc:
+        raise RemoteProtocolError(f"invalid JSON: {exc}", code=PARSE_ERROR) from None
+    except msgspec.ValidationError as exc:
+        raise RemoteProtocolError(
+            f"not a JSON-RPC message: {exc}", code=INVALID_REQUEST
+        ) from None
+    if isinstance(frame, list):
+        if not frame:
+            raise RemoteProtocolError("empty batch", code=INVALID_REQUEST)
+        return [_decode_element(bytes(raw)) for raw in frame]
+    return _envelope(frame)
+
+
+def _decode_element(data: bytes) -> JSONRPCMessage | RemoteProtocolError:
+    try:
+        return _envelope(_single_decoder.decode(data))
+    except msgspec.ValidationError as exc:
+        return RemoteProtocolError(f"not a JSON-RPC message: {exc}", code=INVALID_REQUEST)
+    except RemoteProtocolError as exc:
+        return exc
+
+
+def _envelope(frame: _Frame) -> JSONRPCMessage:
+    rid = None if isinstance(frame.id, UnsetType) else frame.id
+    if frame.jsonrpc != "2.0":
+        raise RemoteProtocolError(
+            'missing or wrong "jsonrpc" member (must be "2.0")',
+            code=INVALID_REQUEST,
+            request_id=rid,
+        )
+    if not isinstance(frame.method, UnsetType):
+        return _call(frame, rid)
+    if not isinstance(frame.error, UnsetType):
+        if isinstance(frame.id, UnsetType) or frame.result:
+            raise RemoteProtocolError(
+                "an error response needs an id and no result", code=INVALID_REQUEST
+            )
+        return JSONRPCErrorResponse(id=frame.id, error=frame.error)
+    if frame.result and rid is not None:
+        return JSONRPCResultResponse(id=rid, result=frame.result)
+    raise RemoteProtocolError(
+        "neither a request, a notification nor a response", code=INVALID_REQUEST, request_id=rid
+    )
+
+
+def _call(frame: _Frame, rid: int | str | None) -> JSONRPCRequest | JSONRPCNotification:
+    method = frame.method
+    assert isinstance(method, str)
+    if frame.result or not isinstance(frame.error, UnsetType):
+        raise RemoteProtocolError(
+            "a request cannot carry result or error", code=INVALID_REQUEST, request_id=rid
+        )
+    params = frame.params
+    if params and not bytes(params).lstrip().startswith(b"{"):
+        raise RemoteProtocolError(
+            "params must be a JSON object", code=INVALID_PARAMS, request_id=rid
+        )
+    if isinstance(frame.id, UnsetType):
+        return JSONRPCNotification(method=method, params=params)
+    if frame.id is None:
+        raise RemoteProtocolError("a request id must not be null", code=INVALID_REQUEST)
+    return JSONRPCRequest(id=frame.id, method=method, params=params)
+
+
+_decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
+
+
+def decode_payload(raw: Raw, type_: Any) -> Any:
+    """Decode a `params` or `result` payload into `type_` (one C call; decoders cached).
+
+    An absent payload decodes as an empty object.
+
+    Raises:
+        msgspec.ValidationError: the payload does not fit the type; the caller knows which
+            JSON-RPC error that is (-32602 for params, a broken response for results).
+    """
+    decoder = _decoders.get(type_)
+    if decoder is None:
+        decoder = _decoders[type_] = msgspec.json.Decoder(type_)
+    return decoder.decode(raw if raw else b"{}")
+
+
+def encode(message: JSONRPCMessage) -> bytes:
+    """Encode one message as compact UTF-8 JSON (no newline: framing is the transport's)."""
+    return _encoder.encode(message)
+
+
+def encode_batch(messages: list[JSONRPCMessage]) -> bytes:
+    """Encode a batch (2025-03-26 only) as one JSON array."""
+    return _encoder.encode(messages)

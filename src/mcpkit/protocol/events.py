@@ -1,0 +1,104 @@
+"""What the sans-I/O `Connection` tells its caller happened.
+
+Layer: protocol (sans-I/O). Plain frozen dataclasses; the I/O layer matches on them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+from mcpkit.protocol.context import RequestContext
+from mcpkit.protocol.errors import MCPKitError, ProtocolError
+from mcpkit.protocol.versions import Era
+
+__all__ = [
+    "CancelReceived",
+    "ErrorReceived",
+    "Event",
+    "NotificationReceived",
+    "ProgressReceived",
+    "ProtocolViolation",
+    "RequestReceived",
+    "ResponseReceived",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestReceived:
+    """The peer asks us something; answer with `Connection.send_result`/`send_error`.
+
+    `params` is the typed params struct of the method (a dict for methods MCP does not
+    define). `era`/`version` say which rules the request is served under; `context` is the
+    modern per-request context (None for legacy requests).
+    """
+
+    id: int | str
+    method: str
+    params: Any
+    era: Era
+    version: str
+    context: RequestContext | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationReceived:
+    method: str
+    params: Any
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseReceived:
+    """The answer to a request we sent; `result` is the typed result struct."""
+
+    id: int | str
+    method: str
+    result: Any
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorReceived:
+    """A request we sent ended in an error: the peer's error response (`RPCError`), an
+    answer we could not accept (`RemoteProtocolError`), or the connection closing."""
+
+    id: int | str
+    method: str
+    error: MCPKitError
+
+
+@dataclass(frozen=True, slots=True)
+class CancelReceived:
+    """The peer cancelled a request we are handling: stop it; no answer will be sent."""
+
+    request_id: int | str
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressReceived:
+    """Progress for a request we sent (already checked to increase)."""
+
+    request_id: int | str
+    progress: float
+    total: float | None
+    message: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProtocolViolation:
+    """The peer sent something bad. `reply` is the error frame to send back, if one is due
+    (a request or unparseable frame gets one; a bad notification or stray response not)."""
+
+    error: ProtocolError
+    reply: bytes | None
+
+
+Event: TypeAlias = (
+    RequestReceived
+    | NotificationReceived
+    | ResponseReceived
+    | ErrorReceived
+    | CancelReceived
+    | ProgressReceived
+    | ProtocolViolation
+)
