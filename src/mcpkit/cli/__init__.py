@@ -1,1 +1,1 @@
-"""mcpkit.cli."""
+"""The `mcpkit` command line (an application layer: it uses only the public API)."""

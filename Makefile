@@ -1,0 +1,48 @@
+# The two commands of the README: `make demo` (the main job) and `make test` (everything).
+# Both set up what they need on a fresh machine (Python 3.11, pip, git, make, Node 20).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NPM_DIR := .cache/npm
+EVERYTHING := $(NPM_DIR)/node_modules/.bin/mcp-server-everything
+
+.PHONY: demo test lint typecheck pytest setup regen clean
+
+demo: $(STAMP)
+	$(BIN)/python examples/demo.py
+
+test: $(STAMP) $(EVERYTHING) lint typecheck pytest
+
+setup: $(STAMP) $(EVERYTHING)
+
+$(STAMP): pyproject.toml requirements-dev.lock
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements-dev.lock -e '.[dev,testing]'
+	touch $(STAMP)
+
+# The npm reference server the interop tests talk to (a legacy-only server).
+$(EVERYTHING): tests/interop/package.json
+	mkdir -p $(NPM_DIR)
+	cp tests/interop/package.json $(NPM_DIR)/package.json
+	cd $(NPM_DIR) && npm install --no-audit --no-fund --silent
+	touch $(EVERYTHING)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python scripts/gen_wire_types.py --check
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	MCPKIT_NPM_DIR=$(abspath $(NPM_DIR)) $(BIN)/pytest -q
+
+regen: $(STAMP)
+	$(BIN)/python scripts/gen_wire_types.py
+
+clean:
+	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache

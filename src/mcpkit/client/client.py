@@ -1,0 +1,265 @@
+"""`Client`: connects to one MCP server, negotiates the era, and sends requests.
+
+Layer: client (above protocol, transports and peer).
+
+Era negotiation (spec: basic/transports/stdio, "Backward Compatibility"): the client first
+sends `server/discover` with its preferred modern version in `_meta`.
+- a `DiscoverResult` → modern: pick the newest common version;
+- `-32022` naming a version we speak → modern, retry with it (no fallback);
+- any other error, or no answer within `probe_timeout` → legacy: `initialize`.
+The fallback never depends on one particular error code.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+from contextlib import AsyncExitStack
+from typing import Any, Literal, Protocol
+
+import anyio
+import msgspec
+from anyio.abc import TaskGroup
+
+from mcpkit._version import __version__
+from mcpkit.peer import DEFAULT_TIMEOUT, Peer
+from mcpkit.protocol.connection import Connection
+from mcpkit.protocol.context import CLIENT_CAPABILITIES, CLIENT_INFO, PROTOCOL_VERSION, SERVER_INFO
+from mcpkit.protocol.errors import (
+    ConnectError,
+    MCPKitError,
+    RequestTimeout,
+    RPCError,
+    TransportError,
+    UnsupportedProtocolVersion,
+)
+from mcpkit.protocol.events import RequestReceived
+from mcpkit.protocol.types import CallToolResult, DiscoverResult, InitializeResult, ListToolsResult, Tool
+from mcpkit.protocol.versions import LATEST_LEGACY, LEGACY_VERSIONS, MODERN_VERSIONS, Era, pick_modern
+from mcpkit.protocol.errors import MethodNotFound
+from mcpkit.transports.base import Transport
+from mcpkit.transports.memory import memory_pair
+
+__all__ = ["Client", "Servable"]
+
+EraChoice = Literal["auto", "legacy", "modern"]
+
+
+class Servable(Protocol):
+    """Anything that can serve a transport in-process (an `mcpkit.Server`)."""
+
+    async def serve(self, transport: Transport) -> None: ...
+
+
+class Client:
+    """An MCP client for one server; use it as an async context manager.
+
+    Args:
+        target: a `Transport`, an in-process server (anything with `serve(transport)`), or a
+            command to spawn over stdio (a string, split like a shell would, or an argv list).
+        env / cwd: for a spawned command (env is merged into this process's environment).
+        era: "auto" negotiates; "legacy" or "modern" forces one.
+        timeout: default seconds to wait for any request's answer.
+        probe_timeout: seconds to wait for the `server/discover` probe before assuming legacy.
+        start_timeout: seconds for a spawned server to answer at all.
+    """
+
+    def __init__(
+        self,
+        target: Transport | Servable | str | Sequence[str],
+        *,
+        env: dict[str, str] | None = None,
+        cwd: str | None = None,
+        name: str = "mcpkit",
+        version: str = __version__,
+        capabilities: dict[str, Any] | None = None,
+        era: EraChoice = "auto",
+        timeout: float = DEFAULT_TIMEOUT,
+        probe_timeout: float = 10.0,
+        start_timeout: float = 30.0,
+    ) -> None:
+        self._target = target
+        self._env = env
+        self._cwd = cwd
+        self.info = {"name": name, "version": version}
+        self.capabilities: dict[str, Any] = capabilities or {}
+        self._era_choice = era
+        self.timeout = timeout
+        self.probe_timeout = probe_timeout
+        self.start_timeout = start_timeout
+        self.era: Era | None = None
+        self.protocol_version: str | None = None
+        self.server_info: dict[str, Any] = {}
+        self.server_capabilities: dict[str, Any] = {}
+        self.instructions: str | None = None
+        self._stack = AsyncExitStack()
+        self._peer: Peer | None = None
+
+    # ---- connecting ------------------------------------------------------------------
+
+    async def __aenter__(self) -> Client:
+        try:
+            await self._connect()
+        except BaseException:
+            await self._stack.aclose()
+            raise
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection (and stop a spawned server: stdin, SIGTERM, SIGKILL)."""
+        if self._peer is not None:
+            await self._peer.aclose()
+        await self._stack.aclose()
+
+    async def _connect(self) -> None:
+        transport = await self._open_transport()
+        self._stack.push_async_callback(transport.aclose)
+        connection = Connection(is_client=True)
+        self._peer = Peer(connection, transport, on_request=self._on_request, timeout=self.timeout)
+        tg: TaskGroup = await self._stack.enter_async_context(anyio.create_task_group())
+        self._stack.callback(tg.cancel_scope.cancel)
+        tg.start_soon(self._peer.run)
+        try:
+            with anyio.fail_after(self.start_timeout):
+                await self._negotiate()
+        except (TimeoutError, RequestTimeout):
+            raise ConnectError(f"{transport.describe()} did not answer within {self.start_timeout:g}s{_diagnose(transport)}") from None
+        except TransportError as exc:
+            raise ConnectError(f"could not connect to {transport.describe()}: {exc}") from exc
+
+    async def _open_transport(self) -> Transport:
+        target = self._target
+        if isinstance(target, str | list | tuple):
+            from mcpkit.transports.stdio import connect_stdio
+
+            argv = shlex.split(target) if isinstance(target, str) else list(target)
+            return await connect_stdio(argv[0], argv[1:], env=self._env, cwd=self._cwd)
+        if hasattr(target, "serve"):
+            ours, theirs = memory_pair()
+            tg: TaskGroup = await self._stack.enter_async_context(anyio.create_task_group())
+            self._stack.callback(tg.cancel_scope.cancel)
+            tg.start_soon(target.serve, theirs)  # type: ignore[union-attr]
+            return ours
+        assert isinstance(target, Transport)
+        return target
+
+    async def _negotiate(self) -> None:
+        if self._era_choice != "legacy":
+            discovered = await self._probe()
+            if discovered is not None or self._era_choice == "modern":
+                if discovered is None:
+                    raise ConnectError("the server does not speak the modern protocol")
+                return
+        await self._initialize()
+
+    async def _probe(self) -> DiscoverResult | None:
+        version = MODERN_VERSIONS[-1]
+        for _ in range(2):
+            try:
+                result: DiscoverResult = await self.peer.request(
+                    "server/discover", meta=self._modern_meta(version), timeout=self.probe_timeout
+                )
+            except UnsupportedProtocolVersion as exc:
+                offered = (exc.data or {}).get("supported", []) if isinstance(exc.data, dict) else []
+                retry = pick_modern(offered)
+                if retry is None or retry == version:
+                    return None
+                version = retry
+                continue
+            except (RPCError, RequestTimeout):
+                return None
+            self._adopt_modern(result)
+            return result
+        return None
+
+    def _adopt_modern(self, result: DiscoverResult) -> None:
+        version = pick_modern(result.supported_versions)
+        if version is None:
+            raise ConnectError(f"no common modern version (server offers {result.supported_versions})")
+        self.era = Era.MODERN
+        self.protocol_version = version
+        self.server_capabilities = msgspec.to_builtins(result.capabilities)
+        self.peer.connection.peer_capabilities = self.server_capabilities
+        meta = {} if result.meta is msgspec.UNSET else result.meta
+        self.server_info = meta.get(SERVER_INFO) or {}
+        self.instructions = None if result.instructions is msgspec.UNSET else result.instructions
+
+    async def _initialize(self) -> None:
+        params = {"protocolVersion": LATEST_LEGACY, "capabilities": self.capabilities, "clientInfo": self.info}
+        result: InitializeResult = await self.peer.request("initialize", params)
+        if result.protocol_version not in LEGACY_VERSIONS:
+            raise ConnectError(f"the server chose protocol version {result.protocol_version!r}, which mcpkit does not speak")
+        await self.peer.notify("notifications/initialized")
+        lifecycle = self.peer.connection.lifecycle
+        self.era = Era.LEGACY
+        self.protocol_version = result.protocol_version
+        self.server_capabilities = lifecycle.peer_capabilities
+        self.server_info = lifecycle.peer_info
+        self.instructions = lifecycle.instructions
+
+    def _modern_meta(self, version: str) -> dict[str, Any]:
+        return {PROTOCOL_VERSION: version, CLIENT_CAPABILITIES: self.capabilities, CLIENT_INFO: self.info}
+
+    async def _on_request(self, request: RequestReceived) -> Any:
+        if request.method == "ping":
+            return {}
+        raise MethodNotFound(f"method not found: {request.method}")
+
+    # ---- requests --------------------------------------------------------------------
+
+    @property
+    def peer(self) -> Peer:
+        if self._peer is None:
+            raise ConnectError("the client is not connected; use `async with Client(...)`")
+        return self._peer
+
+    async def request(self, method: str, params: Any = None, *, timeout: float | None = None) -> Any:
+        """Send any request in the negotiated era (modern: `_meta` stamped) and return its
+        typed result.
+
+        Raises:
+            RPCError: the server answered with an error.
+            RequestTimeout: no answer within `timeout` (default: the client's).
+            TransportError: the connection broke.
+        """
+        meta = self._modern_meta(self.protocol_version or MODERN_VERSIONS[-1]) if self.era is Era.MODERN else None
+        return await self.peer.request(method, params, meta=meta, timeout=timeout)
+
+    async def ping(self, *, timeout: float | None = None) -> None:
+        """Check the server answers. Legacy: `ping`; modern (which has no ping): `server/discover`."""
+        if self.era is Era.MODERN:
+            await self.request("server/discover", timeout=timeout)
+        else:
+            await self.request("ping", timeout=timeout)
+
+    async def list_tools(self) -> list[Tool]:
+        """Every tool of the server (all pages)."""
+        tools: list[Tool] = []
+        cursor: str | None = None
+        while True:
+            result: ListToolsResult = await self.request("tools/list", {"cursor": cursor} if cursor else None)
+            tools.extend(result.tools)
+            if result.next_cursor is msgspec.UNSET or not result.next_cursor:
+                return tools
+            cursor = result.next_cursor
+
+    async def call_tool(self, name: str, arguments: dict[str, Any] | None = None) -> CallToolResult:
+        """Call a tool. A tool's own failure is a result with `is_error`, not an exception."""
+        result: CallToolResult = await self.request("tools/call", {"name": name, "arguments": arguments or {}})
+        return result
+
+
+def _diagnose(transport: Transport) -> str:
+    code = getattr(transport, "returncode", None)
+    tail_fn = getattr(transport, "stderr_tail", None)
+    tail = tail_fn() if callable(tail_fn) else ""
+    parts = []
+    if code is not None:
+        parts.append(f"exit code {code}")
+    if tail:
+        parts.append(f"stderr:\n{tail}")
+    return ("; " + "; ".join(parts)) if parts else ""
+
