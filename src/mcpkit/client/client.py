@@ -27,7 +27,7 @@ from mcpkit.protocol.connection import Connection
 from mcpkit.protocol.context import CLIENT_CAPABILITIES, CLIENT_INFO, PROTOCOL_VERSION, SERVER_INFO
 from mcpkit.protocol.errors import (
     ConnectError,
-    MCPKitError,
+    MethodNotFound,
     RequestTimeout,
     RPCError,
     TransportError,
@@ -36,7 +36,6 @@ from mcpkit.protocol.errors import (
 from mcpkit.protocol.events import RequestReceived
 from mcpkit.protocol.types import CallToolResult, DiscoverResult, InitializeResult, ListToolsResult, Tool
 from mcpkit.protocol.versions import LATEST_LEGACY, LEGACY_VERSIONS, MODERN_VERSIONS, Era, pick_modern
-from mcpkit.protocol.errors import MethodNotFound
 from mcpkit.transports.base import Transport
 from mcpkit.transports.memory import memory_pair
 
@@ -116,7 +115,6 @@ class Client:
 
     async def _connect(self) -> None:
         transport = await self._open_transport()
-        self._stack.push_async_callback(transport.aclose)
         connection = Connection(is_client=True)
         self._peer = Peer(connection, transport, on_request=self._on_request, timeout=self.timeout)
         tg: TaskGroup = await self._stack.enter_async_context(anyio.create_task_group())
@@ -133,10 +131,12 @@ class Client:
     async def _open_transport(self) -> Transport:
         target = self._target
         if isinstance(target, str | list | tuple):
-            from mcpkit.transports.stdio import connect_stdio
+            from mcpkit.transports.stdio import stdio_client
 
             argv = shlex.split(target) if isinstance(target, str) else list(target)
-            return await connect_stdio(argv[0], argv[1:], env=self._env, cwd=self._cwd)
+            return await self._stack.enter_async_context(
+                stdio_client(argv[0], argv[1:], env=self._env, cwd=self._cwd)
+            )
         if hasattr(target, "serve"):
             ours, theirs = memory_pair()
             tg: TaskGroup = await self._stack.enter_async_context(anyio.create_task_group())

@@ -46,38 +46,43 @@ RequestId: TypeAlias = "int | str"
 _NO_PAYLOAD: Final = Raw()
 
 
-class JSONRPCRequest(msgspec.Struct, frozen=True, omit_defaults=True):
+class JSONRPCRequest(msgspec.Struct, frozen=True, kw_only=True):
     """A request. Decoded: `params` is `msgspec.Raw` (empty when absent). To send: any
     msgspec-encodable value, or UNSET to omit it."""
 
+    jsonrpc: str = "2.0"
     id: int | str
     method: str
     params: Any = UNSET
-    jsonrpc: str = "2.0"
 
 
-class JSONRPCNotification(msgspec.Struct, frozen=True, omit_defaults=True):
+class JSONRPCNotification(msgspec.Struct, frozen=True, kw_only=True):
     """A notification (no id, never answered)."""
 
+    jsonrpc: str = "2.0"
     method: str
     params: Any = UNSET
-    jsonrpc: str = "2.0"
 
 
-class JSONRPCResultResponse(msgspec.Struct, frozen=True):
+class JSONRPCResultResponse(msgspec.Struct, frozen=True, kw_only=True):
     """A successful response. Decoded: `result` is `msgspec.Raw`."""
 
+    jsonrpc: str = "2.0"
     id: int | str
     result: Any
+
+
+class JSONRPCErrorResponse(msgspec.Struct, frozen=True, kw_only=True):
+    """An error response.
+
+    When the request's id could not be read, JSON-RPC 2.0 says `"id": null`, which the
+    schemas up to 2025-06-18 require; from 2025-11-25 the MCP schema makes `id` optional and
+    not nullable, so such errors omit it (UNSET). `Connection` picks per version.
+    """
+
     jsonrpc: str = "2.0"
-
-
-class JSONRPCErrorResponse(msgspec.Struct, frozen=True):
-    """An error response. `id` is None when the request's id could not be read."""
-
-    id: int | str | None
+    id: int | str | None | UnsetType = UNSET
     error: Error
-    jsonrpc: str = "2.0"
 
 
 JSONRPCMessage: TypeAlias = (
@@ -111,12 +116,10 @@ def decode_frame(data: bytes) -> JSONRPCMessage | list[JSONRPCMessage | RemotePr
     """
     try:
         frame = _frame_decoder.decode(data)
+    except msgspec.ValidationError as exc:  # (a subclass of DecodeError: check it first)
+        raise RemoteProtocolError(f"not a JSON-RPC message: {exc}", code=INVALID_REQUEST) from None
     except msgspec.DecodeError as exc:
         raise RemoteProtocolError(f"invalid JSON: {exc}", code=PARSE_ERROR) from None
-    except msgspec.ValidationError as exc:
-        raise RemoteProtocolError(
-            f"not a JSON-RPC message: {exc}", code=INVALID_REQUEST
-        ) from None
     if isinstance(frame, list):
         if not frame:
             raise RemoteProtocolError("empty batch", code=INVALID_REQUEST)
@@ -144,10 +147,8 @@ def _envelope(frame: _Frame) -> JSONRPCMessage:
     if not isinstance(frame.method, UnsetType):
         return _call(frame, rid)
     if not isinstance(frame.error, UnsetType):
-        if isinstance(frame.id, UnsetType) or frame.result:
-            raise RemoteProtocolError(
-                "an error response needs an id and no result", code=INVALID_REQUEST
-            )
+        if frame.result:
+            raise RemoteProtocolError("an error response cannot carry a result", code=INVALID_REQUEST)
         return JSONRPCErrorResponse(id=frame.id, error=frame.error)
     if frame.result and rid is not None:
         return JSONRPCResultResponse(id=rid, result=frame.result)

@@ -72,6 +72,7 @@ __all__ = ["Connection"]
 
 RequestId = int | str
 _RESULT_TYPES = frozenset({"complete", "input_required"})
+NULL_ID_UNTIL = "2025-11-25"  # first version whose schema has no null error id
 
 
 class _ResultKind(msgspec.Struct):
@@ -145,12 +146,12 @@ class Connection:
         events: list[Event] = []
         for item in items:
             if isinstance(item, RemoteProtocolError):
-                batch.replies.append(_error_message(item.request_id, item))
+                batch.replies.append(_error_message(item.request_id, item, version))
                 events.append(ProtocolViolation(item, None))
                 continue
             for event in self._receive_one(item, bid):
                 if isinstance(event, ProtocolViolation) and event.reply is not None:
-                    batch.replies.append(_error_message(event.error.request_id, event.error))
+                    batch.replies.append(_error_message(event.error.request_id, event.error, version))
                     event = ProtocolViolation(event.error, None)
                 events.append(event)
         flushed = self._flush_batch(bid)
@@ -256,7 +257,7 @@ class Connection:
         return [ProgressReceived(entry.id, params.progress, total, message)]
 
     def _receive_response(self, msg: JSONRPCResultResponse | JSONRPCErrorResponse) -> list[Event]:
-        rid = msg.id
+        rid = None if msg.id is UNSET else msg.id
         entry = None if rid is None else self.requests.finish_outgoing(rid)
         if entry is None:
             if rid is not None and self.requests.was_abandoned(rid):
@@ -470,9 +471,7 @@ class Connection:
         return events
 
     def _violation(self, exc: ProtocolError) -> ProtocolViolation:
-        reply = None
-        if exc.request_id is not None or exc.code in (INVALID_REQUEST, -32700, -32602):
-            reply = codec.encode(_error_message(exc.request_id, exc))
+        reply = codec.encode(_error_message(exc.request_id, exc, self.lifecycle.version))
         return ProtocolViolation(exc, reply)
 
 
@@ -512,7 +511,13 @@ def _stamp_result_type(result: Any) -> Any:
     return result
 
 
-def _error_message(request_id: RequestId | None, exc: BaseException) -> JSONRPCErrorResponse:
+def _error_message(
+    request_id: RequestId | None, exc: BaseException, version: str | None = None
+) -> JSONRPCErrorResponse:
+    """The error response for `exc`. An unknown id is `null` up to 2025-06-18 (JSON-RPC 2.0,
+    and those schemas require an id) and omitted from 2025-11-25 on (the MCP schema)."""
     code, message, data = error_for(exc)
     error = Error(code=code, message=message, data=UNSET if data is None else data)
+    if request_id is None and (version is None or version >= NULL_ID_UNTIL):
+        return JSONRPCErrorResponse(error=error)
     return JSONRPCErrorResponse(id=request_id, error=error)

@@ -1,0 +1,73 @@
+"""A transport wrapper that checks every frame against the MCP schemas as it passes.
+
+Layer: testing. It wraps any `mcpkit.transports.base.Transport` and is one itself, so a test
+can slip it under a real client or server and have the whole conversation refereed by a
+`FrameValidator` without changing the code under test.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypeAlias
+
+from mcpkit.testing.frames import Direction, FrameSchemaError, FrameValidator
+from mcpkit.transports.base import Transport
+
+__all__ = ["Side", "ValidatingTransport"]
+
+Side: TypeAlias = Literal["client", "server"]
+
+
+class ValidatingTransport:
+    """Validates each frame sent and received, then passes it on unchanged.
+
+    `side` is the end of the conversation the wrapped transport belongs to: on the client's
+    transport, sent frames travel client->server and received ones server->client; the
+    server's is the other way round. A frame that fails raises `FrameSchemaError` from `send`
+    (before it reaches the wire) or from `receive` (after it was read), and is also kept in
+    `failures`, so a failure swallowed by the code under test can still be reported at the end
+    of the test. Frames that are not JSON pass unchecked (and are recorded as skipped); use
+    `send_unchecked` for valid JSON a test makes invalid on purpose. Any other attribute is
+    the inner transport's.
+    """
+
+    def __init__(self, inner: Transport, validator: FrameValidator, *, side: Side) -> None:
+        if side not in ("client", "server"):
+            raise ValueError(f"side must be 'client' or 'server', not {side!r}")
+        self.inner = inner
+        self.validator = validator
+        self.side = side
+        self.failures: list[FrameSchemaError] = []
+        self._outgoing: Direction = "c2s" if side == "client" else "s2c"
+        self._incoming: Direction = "s2c" if side == "client" else "c2s"
+
+    async def send(self, frame: bytes) -> None:
+        self._check(frame, self._outgoing)
+        await self.inner.send(frame)
+
+    async def send_unchecked(self, frame: bytes) -> None:
+        """Send a frame the test made invalid on purpose; it is recorded, not checked."""
+        self.validator.skip(frame, self._outgoing, note="sent unchecked on purpose")
+        await self.inner.send(frame)
+
+    async def receive(self) -> bytes:
+        frame = await self.inner.receive()
+        self._check(frame, self._incoming)
+        return frame
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    def describe(self) -> str:
+        return self.inner.describe()
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "inner":  # not set yet (during construction or unpickling)
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+    def _check(self, frame: bytes, direction: Direction) -> None:
+        try:
+            self.validator.check(frame, direction)
+        except FrameSchemaError as exc:
+            self.failures.append(exc)
+            raise
