@@ -19,7 +19,8 @@ SERVER = [sys.executable, str(Path(__file__).with_name("echo_server.py"))]
 async def drive(era: str) -> None:
     async with Client(SERVER, era=era) as client:  # type: ignore[arg-type]
         era_name = client.era.value if client.era else "?"
-        print(f"connected to {client.server_info.get('name')} — {era_name} era, protocol {client.protocol_version}")
+        name = client.server_info.get("name")
+        print(f"connected to {name} — {era_name} era, protocol {client.protocol_version}")
         print(f"  instructions: {client.instructions}")
         await client.ping()
         print("  ping: ok")

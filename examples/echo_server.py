@@ -26,7 +26,11 @@ async def add(arguments: dict[str, Any]) -> str:
 
 server.add_tool(
     echo,
-    input_schema={"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]},
+    input_schema={
+        "type": "object",
+        "properties": {"text": {"type": "string"}},
+        "required": ["text"],
+    },
 )
 server.add_tool(
     add,

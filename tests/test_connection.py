@@ -37,7 +37,11 @@ def test_legacy_handshake_walks_the_lifecycle() -> None:
     pair = Pair()
     _, event = pair.request(
         "initialize",
-        {"protocolVersion": "2025-06-18", "capabilities": {"roots": {}}, "clientInfo": {"name": "c", "version": "1"}},
+        {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {"roots": {}},
+            "clientInfo": {"name": "c", "version": "1"},
+        },
     )
     assert (event.era, event.version) == (Era.LEGACY, "2025-06-18")
     assert pair.server.lifecycle.state is State.INITIALIZING
@@ -52,17 +56,29 @@ def test_legacy_handshake_walks_the_lifecycle() -> None:
     assert pair.client.lifecycle.peer_capabilities == {"tools": {}}
     assert pair.server.lifecycle.peer_capabilities == {"roots": {}}
     pair.to_server(pair.client.send_notification("notifications/initialized"))
-    assert pair.server.lifecycle.state is State.OPERATING
+    assert pair.server.lifecycle.state.value == State.OPERATING.value
     assert pair.client.lifecycle.state is State.OPERATING
 
 
 @pytest.mark.parametrize(
     ("requested", "answered"),
-    [("2024-11-05", "2024-11-05"), ("2025-03-26", "2025-03-26"), ("2099-01-01", "2025-11-25"), ("2026-07-28", "2025-11-25")],
+    [
+        ("2024-11-05", "2024-11-05"),
+        ("2025-03-26", "2025-03-26"),
+        ("2099-01-01", "2025-11-25"),
+        ("2026-07-28", "2025-11-25"),
+    ],
 )
 def test_legacy_version_negotiation(requested: str, answered: str) -> None:
     pair = Pair()
-    _, event = pair.request("initialize", {"protocolVersion": requested, "capabilities": {}, "clientInfo": {"name": "c", "version": "1"}})
+    _, event = pair.request(
+        "initialize",
+        {
+            "protocolVersion": requested,
+            "capabilities": {},
+            "clientInfo": {"name": "c", "version": "1"},
+        },
+    )
     assert event.version == answered
 
 
@@ -73,7 +89,12 @@ def test_modern_request_gets_context_and_result_type() -> None:
     assert event.era is Era.MODERN and event.context is not None
     assert event.context.log_level == "debug"
     assert event.context.progress_token == 7
-    result = {"supportedVersions": ["2026-07-28"], "capabilities": {}, "ttlMs": 0, "cacheScope": "public"}
+    result = {
+        "supportedVersions": ["2026-07-28"],
+        "capabilities": {},
+        "ttlMs": 0,
+        "cacheScope": "public",
+    }
     frame = pair.server.send_result(event.id, result)
     assert frame is not None and json.loads(frame)["result"]["resultType"] == "complete"
     (response,) = pair.to_client(frame)
@@ -93,7 +114,9 @@ def test_modern_request_gets_context_and_result_type() -> None:
 )
 def test_modern_meta_errors(meta: dict[str, Any], code: int) -> None:
     server = Connection(is_client=False)
-    frame = json.dumps({"jsonrpc": "2.0", "id": 3, "method": "tools/list", "params": {"_meta": meta}})
+    frame = json.dumps(
+        {"jsonrpc": "2.0", "id": 3, "method": "tools/list", "params": {"_meta": meta}}
+    )
     error = _reply(server.receive(frame.encode()))
     assert error["id"] == 3 and error["error"]["code"] == code
     if code == -32022:
@@ -109,7 +132,9 @@ def test_request_without_meta_or_session_is_rejected() -> None:
 
 def test_legacy_only_methods_are_unknown_to_modern_requests() -> None:
     server = Connection(is_client=False)
-    frame = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"_meta": MODERN_META}})
+    frame = json.dumps(
+        {"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"_meta": MODERN_META}}
+    )
     assert _reply(server.receive(frame.encode()))["error"]["code"] == -32601
 
 
@@ -188,7 +213,10 @@ def test_batches_only_in_2025_03_26() -> None:
 
     later = Pair()
     later.initialize("2025-11-25")
-    assert _reply(later.server.receive(b'[{"jsonrpc":"2.0","id":1,"method":"ping"}]'))["error"]["code"] == -32600
+    assert (
+        _reply(later.server.receive(b'[{"jsonrpc":"2.0","id":1,"method":"ping"}]'))["error"]["code"]
+        == -32600
+    )
 
 
 def test_cancellation_ends_the_request_once_and_silences_the_answer() -> None:
@@ -242,8 +270,10 @@ def test_error_responses_become_typed_errors() -> None:
     (failure,) = pair.to_client(pair.server.send_error(event.id, RuntimeError("secret detail")))
     assert isinstance(failure, ErrorReceived)
     assert failure.error.code == -32603 and "secret" not in str(failure.error)  # type: ignore[attr-defined]
-    rid, event = pair.request("ping")
-    (failure,) = pair.to_client(pair.server.send_error(event.id, InvalidParams("bad", {"uri": "x"})))
+    _, event = pair.request("ping")
+    (failure,) = pair.to_client(
+        pair.server.send_error(event.id, InvalidParams("bad", {"uri": "x"}))
+    )
     assert failure.error.data == {"uri": "x"}  # type: ignore[union-attr]
 
 

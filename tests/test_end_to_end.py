@@ -11,7 +11,7 @@ from typing import Any
 import anyio
 import pytest
 
-from mcpkit.client import Client
+from mcpkit.client import Client, EraChoice
 from mcpkit.protocol.errors import ConnectError, LocalProtocolError, MethodNotFound, RequestTimeout
 from mcpkit.protocol.events import RequestReceived
 from mcpkit.protocol.versions import Era
@@ -39,7 +39,9 @@ def make_server() -> Server:
         await anyio.sleep(float(arguments.get("seconds", 10)))
         return "woke up"
 
-    server.add_tool(echo, input_schema={"type": "object", "properties": {"text": {"type": "string"}}})
+    server.add_tool(
+        echo, input_schema={"type": "object", "properties": {"text": {"type": "string"}}}
+    )
     server.add_tool(fail)
     server.add_tool(sleepy)
     return server
@@ -49,26 +51,37 @@ Connect = Callable[[str], Any]
 
 
 @asynccontextmanager
-async def memory_client(era: str, server: Server | None = None, **kw: Any) -> AsyncIterator[Client]:
+async def memory_client(
+    era: EraChoice, server: Server | None = None, **kw: Any
+) -> AsyncIterator[Client]:
     ours, theirs = memory_pair()
     validator = FrameValidator()
     async with anyio.create_task_group() as tg:
         tg.start_soon((server or make_server()).serve, theirs)
-        async with Client(ValidatingTransport(ours, validator, side="client"), era=era, **kw) as client:  # type: ignore[arg-type]
+        async with Client(
+            ValidatingTransport(ours, validator, side="client"), era=era, **kw
+        ) as client:
             yield client
         tg.cancel_scope.cancel()
 
 
 @asynccontextmanager
-async def stdio_example_client(era: str, **kw: Any) -> AsyncIterator[Client]:
+async def stdio_example_client(era: EraChoice, **kw: Any) -> AsyncIterator[Client]:
     validator = FrameValidator()
-    async with stdio_client(sys.executable, [str(EXAMPLES / "echo_server.py")]) as transport:
-        async with Client(ValidatingTransport(transport, validator, side="client"), era=era, **kw) as client:  # type: ignore[arg-type]
-            yield client
+    spawn = stdio_client(sys.executable, [str(EXAMPLES / "echo_server.py")])
+    async with (
+        spawn as transport,
+        Client(
+            ValidatingTransport(transport, validator, side="client"),
+            era=era,
+            **kw,
+        ) as client,
+    ):
+        yield client
 
 
 @pytest.mark.parametrize("era", ["auto", "modern", "legacy"])
-async def test_memory_both_eras(era: str) -> None:
+async def test_memory_both_eras(era: EraChoice) -> None:
     async with memory_client(era) as client:
         assert client.era is (Era.LEGACY if era == "legacy" else Era.MODERN)
         assert client.protocol_version == ("2025-11-25" if era == "legacy" else "2026-07-28")
@@ -85,7 +98,7 @@ async def test_memory_both_eras(era: str) -> None:
 
 
 @pytest.mark.parametrize("era", ["auto", "legacy"])
-async def test_stdio_example_server(era: str) -> None:
+async def test_stdio_example_server(era: EraChoice) -> None:
     async with stdio_example_client(era) as client:
         assert client.era is (Era.LEGACY if era == "legacy" else Era.MODERN)
         result = await client.call_tool("add", {"a": 2, "b": 3})
@@ -111,7 +124,9 @@ async def test_unknown_method_and_undeclared_capability_in_both_eras() -> None:
 async def test_request_timeout_names_the_method_and_cancels() -> None:
     async with memory_client("legacy") as client:
         with pytest.raises(RequestTimeout, match="tools/call"):
-            await client.request("tools/call", {"name": "sleepy", "arguments": {"seconds": 30}}, timeout=0.2)
+            await client.request(
+                "tools/call", {"name": "sleepy", "arguments": {"seconds": 30}}, timeout=0.2
+            )
         await client.ping()  # still usable
 
 
@@ -132,7 +147,11 @@ async def test_server_pings_the_client_in_legacy() -> None:
 
 async def test_silent_server_start_times_out_with_a_clear_error() -> None:
     with pytest.raises(ConnectError, match="did not answer"):
-        async with Client([sys.executable, "-c", "import time; time.sleep(30)"], start_timeout=0.5, probe_timeout=0.2):
+        async with Client(
+            [sys.executable, "-c", "import time; time.sleep(30)"],
+            start_timeout=0.5,
+            probe_timeout=0.2,
+        ):
             pass
 
 

@@ -1,4 +1,4 @@
-"""`Peer`: runs a sans-I/O `Connection` over a `Transport`. The async engine under Server and Client.
+"""`Peer`: runs a sans-I/O `Connection` over a `Transport`; the engine under Server and Client.
 
 Layer: between transports and server/client. It owns the tasks: one reader, one task per
 request received (so cancellation can stop exactly that handler), and waiters for the
@@ -11,6 +11,8 @@ failures end the run and fail every waiting request with one clear error.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -93,6 +95,7 @@ class Peer:
         self._waiters: dict[int | str, _Waiter] = {}
         self._handlers: dict[int | str, anyio.CancelScope] = {}
         self._send_lock = anyio.Lock()
+        self._progress_tokens = itertools.count(1)
         self._tg: TaskGroup | None = None
         self.closed: MCPKitError | None = None
 
@@ -132,21 +135,24 @@ class Peer:
 
     async def _dispatch(self, events: list[Event]) -> None:
         for event in events:
-            if isinstance(event, RequestReceived):
-                assert self._tg is not None
-                self._tg.start_soon(self._serve, event)
-            elif isinstance(event, ResponseReceived | ErrorReceived):
-                self._settle(event)
-            elif isinstance(event, NotificationReceived):
-                await self._on_notification(event)
-            elif isinstance(event, CancelReceived):
-                scope = self._handlers.get(event.request_id)
-                if scope is not None:
-                    scope.cancel()
-            elif isinstance(event, ProgressReceived):
-                await self._progress(event)
-            else:
-                await self._violation(event)
+            match event:
+                case RequestReceived():
+                    assert self._tg is not None
+                    self._tg.start_soon(self._serve, event)
+                case ResponseReceived():
+                    self._settle(event)
+                case ErrorReceived():
+                    self._settle(event)
+                case NotificationReceived():
+                    await self._on_notification(event)
+                case CancelReceived():
+                    scope = self._handlers.get(event.request_id)
+                    if scope is not None:
+                        scope.cancel()
+                case ProgressReceived():
+                    await self._progress(event)
+                case ProtocolViolation():
+                    await self._violation(event)
 
     async def _progress(self, event: ProgressReceived) -> None:
         waiter = self._waiters.get(event.request_id)
@@ -208,12 +214,14 @@ class Peer:
         """
         if self.closed is not None:
             raise _closed_error(self.closed)
-        token = f"p{id(self)}-{len(self._waiters)}" if on_progress else None
-        rid, frame = self.connection.send_request(method, params, meta=meta, progress_token=None if token is None else token)
+        token = next(self._progress_tokens) if on_progress else None
+        rid, frame = self.connection.send_request(method, params, meta=meta, progress_token=token)
         waiter = self._waiters[rid] = _Waiter(on_progress=on_progress)
         try:
             await self.send(frame)
-            return await self._await(rid, method, waiter, self.timeout if timeout is None else timeout)
+            return await self._await(
+                rid, method, waiter, self.timeout if timeout is None else timeout
+            )
         finally:
             del self._waiters[rid]
 
@@ -238,10 +246,8 @@ class Peer:
     async def _cancel(self, rid: int, reason: str) -> None:
         frame = self.connection.cancel(rid, reason)
         if frame is not None and self.closed is None:
-            try:
+            with contextlib.suppress(TransportError):
                 await self.send(frame)
-            except TransportError:
-                pass
 
     async def notify(self, method: str, params: Any = None) -> None:
         """Send a notification."""

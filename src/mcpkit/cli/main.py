@@ -16,7 +16,9 @@ __all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mcpkit", description="The Model Context Protocol, in Python.")
+    parser = argparse.ArgumentParser(
+        prog="mcpkit", description="The Model Context Protocol, in Python."
+    )
     parser.add_argument("--version", action="version", version=f"mcpkit {__version__}")
     sub = parser.add_subparsers(dest="command")
     ping = sub.add_parser("ping", help="connect to a stdio server command and ping it")

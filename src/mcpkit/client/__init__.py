@@ -3,6 +3,6 @@
 Layer: client. Built on protocol, transports and the peer engine; never on the server.
 """
 
-from mcpkit.client.client import Client, Servable
+from mcpkit.client.client import Client, EraChoice, Servable
 
-__all__ = ["Client", "Servable"]
+__all__ = ["Client", "EraChoice", "Servable"]

@@ -34,12 +34,24 @@ from mcpkit.protocol.errors import (
     UnsupportedProtocolVersion,
 )
 from mcpkit.protocol.events import RequestReceived
-from mcpkit.protocol.types import CallToolResult, DiscoverResult, InitializeResult, ListToolsResult, Tool
-from mcpkit.protocol.versions import LATEST_LEGACY, LEGACY_VERSIONS, MODERN_VERSIONS, Era, pick_modern
+from mcpkit.protocol.types import (
+    CallToolResult,
+    DiscoverResult,
+    InitializeResult,
+    ListToolsResult,
+    Tool,
+)
+from mcpkit.protocol.versions import (
+    LATEST_LEGACY,
+    LEGACY_VERSIONS,
+    MODERN_VERSIONS,
+    Era,
+    pick_modern,
+)
 from mcpkit.transports.base import Transport
 from mcpkit.transports.memory import memory_pair
 
-__all__ = ["Client", "Servable"]
+__all__ = ["Client", "EraChoice", "Servable"]
 
 EraChoice = Literal["auto", "legacy", "modern"]
 
@@ -124,7 +136,10 @@ class Client:
             with anyio.fail_after(self.start_timeout):
                 await self._negotiate()
         except (TimeoutError, RequestTimeout):
-            raise ConnectError(f"{transport.describe()} did not answer within {self.start_timeout:g}s{_diagnose(transport)}") from None
+            waited = f"{self.start_timeout:g}s"
+            raise ConnectError(
+                f"{transport.describe()} did not answer within {waited}{_diagnose(transport)}"
+            ) from None
         except TransportError as exc:
             raise ConnectError(f"could not connect to {transport.describe()}: {exc}") from exc
 
@@ -141,7 +156,7 @@ class Client:
             ours, theirs = memory_pair()
             tg: TaskGroup = await self._stack.enter_async_context(anyio.create_task_group())
             self._stack.callback(tg.cancel_scope.cancel)
-            tg.start_soon(target.serve, theirs)  # type: ignore[union-attr]
+            tg.start_soon(target.serve, theirs)
             return ours
         assert isinstance(target, Transport)
         return target
@@ -163,7 +178,9 @@ class Client:
                     "server/discover", meta=self._modern_meta(version), timeout=self.probe_timeout
                 )
             except UnsupportedProtocolVersion as exc:
-                offered = (exc.data or {}).get("supported", []) if isinstance(exc.data, dict) else []
+                offered = (
+                    (exc.data or {}).get("supported", []) if isinstance(exc.data, dict) else []
+                )
                 retry = pick_modern(offered)
                 if retry is None or retry == version:
                     return None
@@ -178,7 +195,9 @@ class Client:
     def _adopt_modern(self, result: DiscoverResult) -> None:
         version = pick_modern(result.supported_versions)
         if version is None:
-            raise ConnectError(f"no common modern version (server offers {result.supported_versions})")
+            raise ConnectError(
+                f"no common modern version (server offers {result.supported_versions})"
+            )
         self.era = Era.MODERN
         self.protocol_version = version
         self.server_capabilities = msgspec.to_builtins(result.capabilities)
@@ -188,10 +207,17 @@ class Client:
         self.instructions = None if result.instructions is msgspec.UNSET else result.instructions
 
     async def _initialize(self) -> None:
-        params = {"protocolVersion": LATEST_LEGACY, "capabilities": self.capabilities, "clientInfo": self.info}
+        params = {
+            "protocolVersion": LATEST_LEGACY,
+            "capabilities": self.capabilities,
+            "clientInfo": self.info,
+        }
         result: InitializeResult = await self.peer.request("initialize", params)
         if result.protocol_version not in LEGACY_VERSIONS:
-            raise ConnectError(f"the server chose protocol version {result.protocol_version!r}, which mcpkit does not speak")
+            raise ConnectError(
+                f"the server chose protocol version {result.protocol_version!r}, "
+                "which mcpkit does not speak"
+            )
         await self.peer.notify("notifications/initialized")
         lifecycle = self.peer.connection.lifecycle
         self.era = Era.LEGACY
@@ -201,7 +227,11 @@ class Client:
         self.instructions = lifecycle.instructions
 
     def _modern_meta(self, version: str) -> dict[str, Any]:
-        return {PROTOCOL_VERSION: version, CLIENT_CAPABILITIES: self.capabilities, CLIENT_INFO: self.info}
+        return {
+            PROTOCOL_VERSION: version,
+            CLIENT_CAPABILITIES: self.capabilities,
+            CLIENT_INFO: self.info,
+        }
 
     async def _on_request(self, request: RequestReceived) -> Any:
         if request.method == "ping":
@@ -216,7 +246,9 @@ class Client:
             raise ConnectError("the client is not connected; use `async with Client(...)`")
         return self._peer
 
-    async def request(self, method: str, params: Any = None, *, timeout: float | None = None) -> Any:
+    async def request(
+        self, method: str, params: Any = None, *, timeout: float | None = None
+    ) -> Any:
         """Send any request in the negotiated era (modern: `_meta` stamped) and return its
         typed result.
 
@@ -225,11 +257,15 @@ class Client:
             RequestTimeout: no answer within `timeout` (default: the client's).
             TransportError: the connection broke.
         """
-        meta = self._modern_meta(self.protocol_version or MODERN_VERSIONS[-1]) if self.era is Era.MODERN else None
+        meta = (
+            self._modern_meta(self.protocol_version or MODERN_VERSIONS[-1])
+            if self.era is Era.MODERN
+            else None
+        )
         return await self.peer.request(method, params, meta=meta, timeout=timeout)
 
     async def ping(self, *, timeout: float | None = None) -> None:
-        """Check the server answers. Legacy: `ping`; modern (which has no ping): `server/discover`."""
+        """Check the server answers: `ping` (legacy), or `server/discover` (modern has no ping)."""
         if self.era is Era.MODERN:
             await self.request("server/discover", timeout=timeout)
         else:
@@ -240,7 +276,9 @@ class Client:
         tools: list[Tool] = []
         cursor: str | None = None
         while True:
-            result: ListToolsResult = await self.request("tools/list", {"cursor": cursor} if cursor else None)
+            result: ListToolsResult = await self.request(
+                "tools/list", {"cursor": cursor} if cursor else None
+            )
             tools.extend(result.tools)
             if result.next_cursor is msgspec.UNSET or not result.next_cursor:
                 return tools
@@ -248,7 +286,9 @@ class Client:
 
     async def call_tool(self, name: str, arguments: dict[str, Any] | None = None) -> CallToolResult:
         """Call a tool. A tool's own failure is a result with `is_error`, not an exception."""
-        result: CallToolResult = await self.request("tools/call", {"name": name, "arguments": arguments or {}})
+        result: CallToolResult = await self.request(
+            "tools/call", {"name": name, "arguments": arguments or {}}
+        )
         return result
 
 
@@ -262,4 +302,3 @@ def _diagnose(transport: Transport) -> str:
     if tail:
         parts.append(f"stderr:\n{tail}")
     return ("; " + "; ".join(parts)) if parts else ""
-

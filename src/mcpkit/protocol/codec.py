@@ -81,7 +81,7 @@ class JSONRPCErrorResponse(msgspec.Struct, frozen=True, kw_only=True):
     """
 
     jsonrpc: str = "2.0"
-    id: int | str | None | UnsetType = UNSET
+    id: int | str | UnsetType | None = UNSET
     error: Error
 
 
@@ -92,7 +92,7 @@ JSONRPCMessage: TypeAlias = (
 
 class _Frame(msgspec.Struct):
     jsonrpc: str | UnsetType = UNSET
-    id: int | str | None | UnsetType = UNSET
+    id: int | str | UnsetType | None = UNSET
     method: str | UnsetType = UNSET
     params: Raw = _NO_PAYLOAD
     result: Raw = _NO_PAYLOAD
@@ -148,7 +148,9 @@ def _envelope(frame: _Frame) -> JSONRPCMessage:
         return _call(frame, rid)
     if not isinstance(frame.error, UnsetType):
         if frame.result:
-            raise RemoteProtocolError("an error response cannot carry a result", code=INVALID_REQUEST)
+            raise RemoteProtocolError(
+                "an error response cannot carry a result", code=INVALID_REQUEST
+            )
         return JSONRPCErrorResponse(id=frame.id, error=frame.error)
     if frame.result and rid is not None:
         return JSONRPCResultResponse(id=rid, result=frame.result)

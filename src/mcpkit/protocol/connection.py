@@ -151,7 +151,9 @@ class Connection:
                 continue
             for event in self._receive_one(item, bid):
                 if isinstance(event, ProtocolViolation) and event.reply is not None:
-                    batch.replies.append(_error_message(event.error.request_id, event.error, version))
+                    batch.replies.append(
+                        _error_message(event.error.request_id, event.error, version)
+                    )
                     event = ProtocolViolation(event.error, None)
                 events.append(event)
         flushed = self._flush_batch(bid)
@@ -336,7 +338,9 @@ class Connection:
 
     def _check_sendable(self, method: str, spec: MethodSpec | None, modern: bool) -> None:
         if spec is not None and not spec.sendable_by(self.is_client):
-            raise LocalProtocolError(f"the {'client' if self.is_client else 'server'} cannot send {method}")
+            raise LocalProtocolError(
+                f"the {'client' if self.is_client else 'server'} cannot send {method}"
+            )
         if modern:
             self._check_capability(method, spec, self.peer_capabilities)
             return
@@ -348,7 +352,9 @@ class Connection:
         if self.lifecycle.ready:
             self._check_capability(method, spec, self.lifecycle.peer_capabilities)
 
-    def _check_capability(self, method: str, spec: MethodSpec | None, caps: dict[str, Any] | None) -> None:
+    def _check_capability(
+        self, method: str, spec: MethodSpec | None, caps: dict[str, Any] | None
+    ) -> None:
         if spec is None or not spec.capability or caps is None:
             return
         if not has_capability(caps, spec.capability):
@@ -365,7 +371,9 @@ class Connection:
         """
         spec = METHODS.get(method)
         if spec is not None and not spec.sendable_by(self.is_client):
-            raise LocalProtocolError(f"the {'client' if self.is_client else 'server'} cannot send {method}")
+            raise LocalProtocolError(
+                f"the {'client' if self.is_client else 'server'} cannot send {method}"
+            )
         if method == "notifications/initialized" and self.is_client:
             self.lifecycle.advance(LifecycleEvent.INITIALIZED)
         return codec.encode(JSONRPCNotification(method=method, params=_with_meta(params, None)))
@@ -417,7 +425,11 @@ class Connection:
         return codec.encode_batch(batch.replies) if batch.replies else None
 
     def send_progress(
-        self, request_id: RequestId, progress: float, total: float | None = None, message: str | None = None
+        self,
+        request_id: RequestId,
+        progress: float,
+        total: float | None = None,
+        message: str | None = None,
     ) -> bytes | None:
         """Frame progress for a request we are handling; None if the peer did not ask for
         it, or the request is cancelled. Progress must increase (spec: progress).
@@ -431,7 +443,9 @@ class Connection:
         if entry.progress_token is None or entry.cancelled:
             return None
         if entry.last_progress is not None and progress <= entry.last_progress:
-            raise LocalProtocolError(f"progress must increase ({progress} after {entry.last_progress})")
+            raise LocalProtocolError(
+                f"progress must increase ({progress} after {entry.last_progress})"
+            )
         entry.last_progress = progress
         params: dict[str, Any] = {"progressToken": entry.progress_token, "progress": progress}
         if total is not None:
@@ -458,10 +472,10 @@ class Connection:
         caller sends its own cancellation)."""
         self.requests.finish_outgoing(request_id, abandoned=True)
 
-    def close(self, reason: MCPKitError | None = None) -> list[Event]:
+    def close(self, reason: MCPKitError | None = None) -> list[ErrorReceived]:
         """End every request we sent with an error; nothing more can be sent or received."""
         error = reason or ClosedError("connection closed")
-        events: list[Event] = []
+        events: list[ErrorReceived] = []
         for rid in list(self.requests.outgoing):
             entry = self.requests.finish_outgoing(rid)
             if entry is not None:
@@ -481,7 +495,9 @@ def _decode_params(msg: JSONRPCRequest | JSONRPCNotification, spec: MethodSpec |
         return codec.decode_payload(msg.params, type_)
     except msgspec.ValidationError as exc:
         rid = msg.id if isinstance(msg, JSONRPCRequest) else None
-        raise RemoteProtocolError(f"invalid params for {msg.method}: {exc}", code=-32602, request_id=rid) from None
+        raise RemoteProtocolError(
+            f"invalid params for {msg.method}: {exc}", code=-32602, request_id=rid
+        ) from None
 
 
 def _meta_of(params: Any) -> Any:

@@ -149,5 +149,5 @@ def _log_level(value: Any) -> LoggingLevel | None:
 
 def _progress_token(value: Any) -> str | int | None:
     if value is None or (isinstance(value, str | int) and not isinstance(value, bool)):
-        return value  # type: ignore[no-any-return]
+        return value
     raise InvalidParams("progressToken must be a string or an integer")

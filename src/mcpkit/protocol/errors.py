@@ -17,7 +17,7 @@ MCPKitError
   TransportError
     ConnectError                 could not connect / the process would not start
     ClosedError                  we closed the connection
-    BrokenError                  the peer did (exited, hung up); __cause__ kept, stderr tail attached
+    BrokenError                  the peer did (exited, hung up); stderr tail attached
   RequestTimeout                 no answer in time (local; has no JSON-RPC code)
   RequestCancelled               the request was cancelled before it finished
   AuthError

@@ -61,7 +61,9 @@ class MethodSpec:
         return (self.direction is _C2S) == is_client
 
 
-def _spec(method: str, direction: Direction, params: Any, result: Any = None, **kw: Any) -> MethodSpec:
+def _spec(
+    method: str, direction: Direction, params: Any, result: Any = None, **kw: Any
+) -> MethodSpec:
     return MethodSpec(
         method, direction, params, result, versions=METHOD_VERSIONS.get(method, frozenset()), **kw
     )
@@ -73,26 +75,129 @@ _TABLE: Final = (
     _spec("ping", _BOTH, t.RequestParams, t.Result),
     _spec("server/discover", _C2S, t.RequestParams, t.DiscoverResult, cacheable=True),
     # server features
-    _spec("tools/list", _C2S, t.PaginatedRequestParams, t.ListToolsResult, capability=("tools",), cacheable=True),
-    _spec("tools/call", _C2S, t.CallToolRequestParams, t.CallToolResult, capability=("tools",), input_required=True),
-    _spec("resources/list", _C2S, t.PaginatedRequestParams, t.ListResourcesResult, capability=("resources",), cacheable=True),
-    _spec("resources/templates/list", _C2S, t.PaginatedRequestParams, t.ListResourceTemplatesResult, capability=("resources",), cacheable=True),
-    _spec("resources/read", _C2S, t.ReadResourceRequestParams, t.ReadResourceResult, capability=("resources",), input_required=True, cacheable=True),
-    _spec("resources/subscribe", _C2S, t.SubscribeRequestParams, t.Result, capability=("resources", "subscribe")),
-    _spec("resources/unsubscribe", _C2S, t.UnsubscribeRequestParams, t.Result, capability=("resources", "subscribe")),
-    _spec("prompts/list", _C2S, t.PaginatedRequestParams, t.ListPromptsResult, capability=("prompts",), cacheable=True),
-    _spec("prompts/get", _C2S, t.GetPromptRequestParams, t.GetPromptResult, capability=("prompts",), input_required=True),
-    _spec("completion/complete", _C2S, t.CompleteRequestParams, t.CompleteResult, capability=("completions",)),
+    _spec(
+        "tools/list",
+        _C2S,
+        t.PaginatedRequestParams,
+        t.ListToolsResult,
+        capability=("tools",),
+        cacheable=True,
+    ),
+    _spec(
+        "tools/call",
+        _C2S,
+        t.CallToolRequestParams,
+        t.CallToolResult,
+        capability=("tools",),
+        input_required=True,
+    ),
+    _spec(
+        "resources/list",
+        _C2S,
+        t.PaginatedRequestParams,
+        t.ListResourcesResult,
+        capability=("resources",),
+        cacheable=True,
+    ),
+    _spec(
+        "resources/templates/list",
+        _C2S,
+        t.PaginatedRequestParams,
+        t.ListResourceTemplatesResult,
+        capability=("resources",),
+        cacheable=True,
+    ),
+    _spec(
+        "resources/read",
+        _C2S,
+        t.ReadResourceRequestParams,
+        t.ReadResourceResult,
+        capability=("resources",),
+        input_required=True,
+        cacheable=True,
+    ),
+    _spec(
+        "resources/subscribe",
+        _C2S,
+        t.SubscribeRequestParams,
+        t.Result,
+        capability=("resources", "subscribe"),
+    ),
+    _spec(
+        "resources/unsubscribe",
+        _C2S,
+        t.UnsubscribeRequestParams,
+        t.Result,
+        capability=("resources", "subscribe"),
+    ),
+    _spec(
+        "prompts/list",
+        _C2S,
+        t.PaginatedRequestParams,
+        t.ListPromptsResult,
+        capability=("prompts",),
+        cacheable=True,
+    ),
+    _spec(
+        "prompts/get",
+        _C2S,
+        t.GetPromptRequestParams,
+        t.GetPromptResult,
+        capability=("prompts",),
+        input_required=True,
+    ),
+    _spec(
+        "completion/complete",
+        _C2S,
+        t.CompleteRequestParams,
+        t.CompleteResult,
+        capability=("completions",),
+    ),
     _spec("logging/setLevel", _C2S, t.SetLevelRequestParams, t.Result, capability=("logging",)),
-    _spec("subscriptions/listen", _C2S, t.SubscriptionsListenRequestParams, t.SubscriptionsListenResult),
+    _spec(
+        "subscriptions/listen",
+        _C2S,
+        t.SubscriptionsListenRequestParams,
+        t.SubscriptionsListenResult,
+    ),
     # legacy (2025-11-25) tasks, both directions
     _spec("tasks/get", _BOTH, t.GetTaskRequestParams, t.GetTaskResult, capability=("tasks",)),
-    _spec("tasks/result", _BOTH, t.GetTaskPayloadRequestParams, t.GetTaskPayloadResult, capability=("tasks",)),
-    _spec("tasks/list", _BOTH, t.PaginatedRequestParams, t.ListTasksResult, capability=("tasks", "list")),
-    _spec("tasks/cancel", _BOTH, t.CancelTaskRequestParams, t.CancelTaskResult, capability=("tasks", "cancel")),
+    _spec(
+        "tasks/result",
+        _BOTH,
+        t.GetTaskPayloadRequestParams,
+        t.GetTaskPayloadResult,
+        capability=("tasks",),
+    ),
+    _spec(
+        "tasks/list",
+        _BOTH,
+        t.PaginatedRequestParams,
+        t.ListTasksResult,
+        capability=("tasks", "list"),
+    ),
+    _spec(
+        "tasks/cancel",
+        _BOTH,
+        t.CancelTaskRequestParams,
+        t.CancelTaskResult,
+        capability=("tasks", "cancel"),
+    ),
     # client features (legacy: real requests; modern: MRTR input requests only)
-    _spec("sampling/createMessage", _S2C, t.CreateMessageRequestParams, t.CreateMessageResult, capability=("sampling",)),
-    _spec("elicitation/create", _S2C, t.ElicitRequestParams, t.ElicitResult, capability=("elicitation",)),
+    _spec(
+        "sampling/createMessage",
+        _S2C,
+        t.CreateMessageRequestParams,
+        t.CreateMessageResult,
+        capability=("sampling",),
+    ),
+    _spec(
+        "elicitation/create",
+        _S2C,
+        t.ElicitRequestParams,
+        t.ElicitResult,
+        capability=("elicitation",),
+    ),
     _spec("roots/list", _S2C, t.RequestParams, t.ListRootsResult, capability=("roots",)),
     # notifications
     _spec("notifications/initialized", _C2S, t.NotificationParams),
@@ -105,7 +210,11 @@ _TABLE: Final = (
     _spec("notifications/prompts/list_changed", _S2C, t.NotificationParams),
     _spec("notifications/roots/list_changed", _C2S, t.NotificationParams),
     _spec("notifications/elicitation/complete", _S2C, t.ElicitationCompleteNotificationParams),
-    _spec("notifications/subscriptions/acknowledged", _S2C, t.SubscriptionsAcknowledgedNotificationParams),
+    _spec(
+        "notifications/subscriptions/acknowledged",
+        _S2C,
+        t.SubscriptionsAcknowledgedNotificationParams,
+    ),
     _spec("notifications/tasks/status", _BOTH, t.TaskStatusNotificationParams),
 )
 

@@ -58,7 +58,9 @@ def negotiate_legacy(requested: str, supported: tuple[str, ...] = LEGACY_VERSION
     return supported[-1]
 
 
-def pick_modern(offered: list[str] | tuple[str, ...], ours: tuple[str, ...] = MODERN_VERSIONS) -> str | None:
+def pick_modern(
+    offered: list[str] | tuple[str, ...], ours: tuple[str, ...] = MODERN_VERSIONS
+) -> str | None:
     """The newest modern version both sides support, or None if there is none."""
     common = [v for v in offered if v in ours]
     return max(common) if common else None

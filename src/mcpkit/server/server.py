@@ -220,7 +220,10 @@ class Server:
         tools = [entry.tool for entry in self._tools.values()]
         if request.era is Era.MODERN:
             return ListToolsResult(
-                tools=tools, ttl_ms=self.cache_ttl_ms, cache_scope="public", meta=self._result_meta(request)
+                tools=tools,
+                ttl_ms=self.cache_ttl_ms,
+                cache_scope="public",
+                meta=self._result_meta(request),
             )
         return ListToolsResult(tools=tools)
 
@@ -239,7 +242,9 @@ class Server:
             return _error_result(f"{type(exc).__name__}: {exc}")
         if isinstance(outcome, CallToolResult):
             return outcome
-        return CallToolResult(content=[TextContent(text=str(outcome))], meta=self._result_meta(request))
+        return CallToolResult(
+            content=[TextContent(text=str(outcome))], meta=self._result_meta(request)
+        )
 
 
 async def _call(function: ToolFunction, arguments: dict[str, Any]) -> Any:
