@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -163,3 +164,42 @@ async def test_crashing_server_reports_exit_code_and_stderr() -> None:
     message = str(info.value)
     assert "boom: config missing" in message
     assert "3" in message
+
+
+async def test_stdio_server_answers_bad_input_and_keeps_serving() -> None:
+    """Raw frames into a real stdio server: every bad one gets its error, then it still works."""
+    modern = (
+        '"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28",'
+        '"io.modelcontextprotocol/clientCapabilities":{}}'
+    )
+    cases: list[tuple[bytes, int | None, int]] = [
+        (b"{not json", None, -32700),
+        (b'["not", "an", "object"]', None, -32600),
+        (b'{"jsonrpc":"1.0","id":1,"method":"ping"}', 1, -32600),
+        (
+            b'{"jsonrpc":"2.0","id":2,"method":"no/such/method","params":{%s}}' % modern.encode(),
+            2,
+            -32601,
+        ),
+        (
+            b'{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":7,%s}}'
+            % modern.encode(),
+            3,
+            -32602,
+        ),
+    ]
+    async with stdio_client(sys.executable, [str(EXAMPLES / "echo_server.py")]) as transport:
+        with anyio.fail_after(10):
+            await transport.send(
+                b'{"jsonrpc":"2.0","id":99,"result":{}}'
+            )  # a stray response: ignored
+            for frame, rid, code in cases:
+                await transport.send(frame)
+                reply = json.loads(await transport.receive())
+                assert (reply.get("id"), reply["error"]["code"]) == (rid, code), reply
+            await transport.send(
+                b'{"jsonrpc":"2.0","id":4,"method":"server/discover","params":{%s}}'
+                % modern.encode()
+            )
+            reply = json.loads(await transport.receive())
+            assert reply["id"] == 4 and reply["result"]["supportedVersions"] == ["2026-07-28"]
