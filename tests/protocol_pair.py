@@ -40,7 +40,9 @@ class Pair:
         assert isinstance(event, RequestReceived), event
         return rid, event
 
-    def initialize(self, version: str = "2025-11-25", capabilities: dict[str, Any] | None = None) -> None:
+    def initialize(
+        self, version: str = "2025-11-25", capabilities: dict[str, Any] | None = None
+    ) -> None:
         from mcpkit.protocol.types import Implementation, InitializeResult, ServerCapabilities
 
         params = {
