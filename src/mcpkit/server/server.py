@@ -236,15 +236,26 @@ class Server:
         try:
             outcome = await _call(entry.function, arguments)
         except ToolError as exc:
-            return _error_result(str(exc))
+            result = _error_result(str(exc))
         except Exception as exc:
             _log.exception("tool %s failed", params.name)
-            return _error_result(f"{type(exc).__name__}: {exc}")
-        if isinstance(outcome, CallToolResult):
-            return outcome
-        return CallToolResult(
-            content=[TextContent(text=str(outcome))], meta=self._result_meta(request)
-        )
+            result = _error_result(f"{type(exc).__name__}: {exc}")
+        else:
+            result = (
+                outcome
+                if isinstance(outcome, CallToolResult)
+                else CallToolResult(content=[TextContent(text=str(outcome))])
+            )
+        return self._stamped(result, request)
+
+    def _stamped(self, result: CallToolResult, request: RequestReceived) -> CallToolResult:
+        """A modern result with `serverInfo` in its `_meta` (spec: SHOULD, every result),
+        keeping any `_meta` the tool set itself."""
+        stamp = self._result_meta(request)
+        if stamp is msgspec.UNSET:
+            return result
+        own = {} if result.meta is msgspec.UNSET else result.meta
+        return msgspec.structs.replace(result, meta={**stamp, **own})
 
 
 async def _call(function: ToolFunction, arguments: dict[str, Any]) -> Any:
