@@ -135,7 +135,8 @@ class Builder:
         version, newest = entries[-1]
         if not is_plain_ref(newest) and self.schemas.flatten(version, newest) is not None:
             objs = self._objects(entries)
-            doc = first_sentence(newest.get("description", "")) or f"The ``{name}`` object."
+            description = newest.get("description", "")
+            doc = first_sentence(description, self._all_defs) or f"The ``{name}`` object."
             return self._make_struct(name, name, objs, doc)
         return AliasDef(name, name, self.type_of(name, name, entries))
 
@@ -230,7 +231,7 @@ class Builder:
         if name in self.out or name in self._all_defs or name in self.external:
             raise ValueError(f"nested struct name {name} collides with another construct")
         description = entries[-1][1].get("description", "")
-        doc = first_sentence(description) or f"Inline object of ``{origin}``."
+        doc = first_sentence(description, self._all_defs) or f"Inline object of ``{origin}``."
         struct = self._make_struct(name, origin, self._objects(entries), doc)
         self.out[name] = struct
         return ty_of_construct(struct)

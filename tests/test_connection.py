@@ -222,7 +222,7 @@ def test_batches_only_in_2025_03_26() -> None:
 def test_cancellation_ends_the_request_once_and_silences_the_answer() -> None:
     pair = Pair()
     pair.initialize()
-    rid, event = pair.request("ping")
+    _, event = pair.request("ping")
     (cancel,) = pair.to_server(pair.client.cancel(rid, "no longer needed"))
     assert cancel == CancelReceived(event.id, "no longer needed")
     assert pair.server.send_result(event.id, {}) is None
@@ -263,10 +263,10 @@ def test_nothing_but_initialize_before_the_handshake() -> None:
 def test_error_responses_become_typed_errors() -> None:
     pair = Pair()
     pair.initialize()
-    rid, event = pair.request("ping")
+    _, event = pair.request("ping")
     (failure,) = pair.to_client(pair.server.send_error(event.id, MethodNotFound("nope")))
     assert isinstance(failure, ErrorReceived) and isinstance(failure.error, MethodNotFound)
-    rid, event = pair.request("ping")
+    _, event = pair.request("ping")
     (failure,) = pair.to_client(pair.server.send_error(event.id, RuntimeError("secret detail")))
     assert isinstance(failure, ErrorReceived)
     assert failure.error.code == -32603 and "secret" not in str(failure.error)  # type: ignore[attr-defined]

@@ -67,7 +67,7 @@ class Annotations(WireStruct, kw_only=True, frozen=True):
 
 
 class BaseMetadata(WireStruct, kw_only=True, frozen=True):
-    """Base interface for metadata with name (identifier) and title (display name)..."""
+    """Base interface for metadata with name (identifier) and title (display name) properties."""
 
     name: str
     title: str | UnsetType = UNSET

@@ -47,7 +47,7 @@ class CompleteRequestParamsContext(WireStruct, kw_only=True, frozen=True):
 
 
 class CompleteResult(WireStruct, kw_only=True, frozen=True):
-    """The result returned by the server for a equestcompletion/complete request."""
+    """The result returned by the server for a completion/complete request."""
 
     completion: CompleteResultCompletion
     meta: ResultMetaObject | UnsetType = field(default=UNSET, name="_meta")

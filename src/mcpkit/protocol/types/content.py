@@ -58,7 +58,7 @@ class ResourceContents(WireStruct, kw_only=True, frozen=True):
 
 
 class ResourceLink(WireStruct, kw_only=True, frozen=True, tag_field="type", tag="resource_link"):
-    """A resource that the server is capable of reading, included in a prompt or tool..."""
+    """A resource that the server is capable of reading."""
 
     name: str
     uri: str

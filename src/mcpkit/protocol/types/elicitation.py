@@ -36,7 +36,7 @@ class BooleanSchema(WireStruct, kw_only=True, frozen=True, tag_field="type", tag
 class ElicitRequest(
     WireStruct, kw_only=True, frozen=True, tag_field="method", tag="elicitation/create"
 ):
-    """A request from the server to elicit additional information from the user via the..."""
+    """A request from the server to elicit additional information from the user via the client."""
 
     params: ElicitRequestParams
     id: RequestId | UnsetType = UNSET
@@ -44,7 +44,7 @@ class ElicitRequest(
 
 
 class ElicitRequestFormParams(WireStruct, kw_only=True, frozen=True):
-    """The parameters for a request to elicit non-sensitive information from the user via..."""
+    """The parameters for a request to elicit non-sensitive information from the user via a..."""
 
     message: str
     requested_schema: dict[str, Any]
@@ -54,7 +54,7 @@ class ElicitRequestFormParams(WireStruct, kw_only=True, frozen=True):
 
 
 class ElicitRequestURLParams(WireStruct, kw_only=True, frozen=True):
-    """The parameters for a request to elicit information from the user via a URL in the..."""
+    """The parameters for a request to elicit information from the user via a URL in the client."""
 
     message: str
     mode: Literal["url"]
@@ -65,7 +65,7 @@ class ElicitRequestURLParams(WireStruct, kw_only=True, frozen=True):
 
 
 class ElicitResult(WireStruct, kw_only=True, frozen=True):
-    """The result returned by the client for an equestelicitation/create request."""
+    """The result returned by the client for an elicitation/create request."""
 
     action: Literal["accept", "cancel", "decline"]
     meta: dict[str, Any] | UnsetType = field(default=UNSET, name="_meta")
@@ -79,7 +79,7 @@ class ElicitationCompleteNotification(
     tag_field="method",
     tag="notifications/elicitation/complete",
 ):
-    """An optional notification from the server to the client, informing it of a..."""
+    """An optional notification from the server to the client."""
 
     jsonrpc: Literal["2.0"]
     params: ElicitationCompleteNotificationParams

@@ -21,7 +21,7 @@ InputRequest: TypeAlias = CreateMessageRequest | ListRootsRequest | ElicitReques
 
 
 class InputRequiredResult(WireStruct, kw_only=True, frozen=True):
-    """An InputRequiredResult sent by the server to indicate that additional input is..."""
+    """An InputRequiredResult sent by the server to indicate that additional input is needed..."""
 
     meta: ResultMetaObject | UnsetType = field(default=UNSET, name="_meta")
     input_requests: InputRequests | UnsetType = UNSET

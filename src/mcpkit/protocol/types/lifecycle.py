@@ -21,7 +21,7 @@ ProgressToken: TypeAlias = str | int
 class CancelledNotification(
     WireStruct, kw_only=True, frozen=True, tag_field="method", tag="notifications/cancelled"
 ):
-    """This notification is sent by the client to indicate that it is cancelling a..."""
+    """This notification is sent by the client to indicate that it is cancelling a request it..."""
 
     params: CancelledNotificationParams
     jsonrpc: Literal["2.0"] | UnsetType = UNSET
@@ -46,7 +46,7 @@ class DiscoverRequest(
 
 
 class DiscoverResult(WireStruct, kw_only=True, frozen=True):
-    """The result returned by the server for a equestserver/discover request."""
+    """The result returned by the server for a server/discover request."""
 
     cache_scope: Literal["private", "public"]
     capabilities: ServerCapabilities
@@ -60,7 +60,7 @@ class DiscoverResult(WireStruct, kw_only=True, frozen=True):
 class InitializeRequest(
     WireStruct, kw_only=True, frozen=True, tag_field="method", tag="initialize"
 ):
-    """This request is sent from the client to the server when it first connects, asking..."""
+    """This request is sent from the client to the server when it first connects."""
 
     params: InitializeRequestParams
     id: RequestId | UnsetType = UNSET
@@ -89,14 +89,14 @@ class InitializeResult(WireStruct, kw_only=True, frozen=True):
 class InitializedNotification(
     WireStruct, kw_only=True, frozen=True, tag_field="method", tag="notifications/initialized"
 ):
-    """This notification is sent from the client to the server after initialization has..."""
+    """This notification is sent from the client to the server after initialization has finished."""
 
     jsonrpc: Literal["2.0"] | UnsetType = UNSET
     params: NotificationParams | UnsetType = UNSET
 
 
 class PingRequest(WireStruct, kw_only=True, frozen=True, tag_field="method", tag="ping"):
-    """A ping, issued by either the server or the client, to check that the other party..."""
+    """A ping, issued by either the server or the client."""
 
     id: RequestId | UnsetType = UNSET
     jsonrpc: Literal["2.0"] | UnsetType = UNSET
@@ -113,7 +113,7 @@ class ProgressNotification(
 
 
 class ProgressNotificationParams(WireStruct, kw_only=True, frozen=True):
-    """Parameters for a otificationnotifications/progress notification."""
+    """Parameters for a notifications/progress notification."""
 
     progress: int | float
     progress_token: ProgressToken

@@ -47,7 +47,7 @@ class GetPromptRequestParams(WireStruct, kw_only=True, frozen=True):
 
 
 class GetPromptResult(WireStruct, kw_only=True, frozen=True):
-    """The result returned by the server for a equestprompts/get request."""
+    """The result returned by the server for a prompts/get request."""
 
     messages: list[PromptMessage]
     meta: ResultMetaObject | UnsetType = field(default=UNSET, name="_meta")
@@ -66,7 +66,7 @@ class ListPromptsRequest(
 
 
 class ListPromptsResult(WireStruct, kw_only=True, frozen=True):
-    """The result returned by the server for a equestprompts/list request."""
+    """The result returned by the server for a prompts/list request."""
 
     prompts: list[Prompt]
     meta: ResultMetaObject | UnsetType = field(default=UNSET, name="_meta")
@@ -103,7 +103,7 @@ class PromptListChangedNotification(
     tag_field="method",
     tag="notifications/prompts/list_changed",
 ):
-    """An optional notification from the server to the client, informing it that the list..."""
+    """An optional notification from the server to the client."""
 
     jsonrpc: Literal["2.0"] | UnsetType = UNSET
     params: NotificationParams | UnsetType = UNSET

@@ -36,7 +36,7 @@ class ListResourceTemplatesRequest(
 
 
 class ListResourceTemplatesResult(WireStruct, kw_only=True, frozen=True):
-    """The result returned by the server for a equestresources/templates/list request."""
+    """The result returned by the server for a resources/templates/list request."""
 
     resource_templates: list[ResourceTemplate]
     meta: ResultMetaObject | UnsetType = field(default=UNSET, name="_meta")
@@ -57,7 +57,7 @@ class ListResourcesRequest(
 
 
 class ListResourcesResult(WireStruct, kw_only=True, frozen=True):
-    """The result returned by the server for a equestresources/list request."""
+    """The result returned by the server for a resources/list request."""
 
     resources: list[Resource]
     meta: ResultMetaObject | UnsetType = field(default=UNSET, name="_meta")
@@ -87,7 +87,7 @@ class ReadResourceRequestParams(WireStruct, kw_only=True, frozen=True):
 
 
 class ReadResourceResult(WireStruct, kw_only=True, frozen=True):
-    """The result returned by the server for a equestresources/read request."""
+    """The result returned by the server for a resources/read request."""
 
     contents: list[dict[str, Any]]
     meta: ResultMetaObject | UnsetType = field(default=UNSET, name="_meta")
@@ -117,7 +117,7 @@ class ResourceListChangedNotification(
     tag_field="method",
     tag="notifications/resources/list_changed",
 ):
-    """An optional notification from the server to the client, informing it that the list..."""
+    """An optional notification from the server to the client."""
 
     jsonrpc: Literal["2.0"] | UnsetType = UNSET
     params: NotificationParams | UnsetType = UNSET
@@ -146,7 +146,7 @@ class ResourceTemplate(WireStruct, kw_only=True, frozen=True):
 class ResourceUpdatedNotification(
     WireStruct, kw_only=True, frozen=True, tag_field="method", tag="notifications/resources/updated"
 ):
-    """A notification from the server to the client, informing it that a resource has..."""
+    """A notification from the server to the client."""
 
     params: ResourceUpdatedNotificationParams
     jsonrpc: Literal["2.0"] | UnsetType = UNSET
@@ -162,7 +162,7 @@ class ResourceUpdatedNotificationParams(WireStruct, kw_only=True, frozen=True):
 class UnsubscribeRequest(
     WireStruct, kw_only=True, frozen=True, tag_field="method", tag="resources/unsubscribe"
 ):
-    """Sent from the client to request cancellation of resources/updated notifications..."""
+    """Sent from the client to request cancellation of resources/updated notifications from..."""
 
     params: UnsubscribeRequestParams
     id: RequestId | UnsetType = UNSET

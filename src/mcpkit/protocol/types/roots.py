@@ -30,7 +30,7 @@ class ListRootsRequestParams(WireStruct, kw_only=True, frozen=True):
 
 
 class ListRootsResult(WireStruct, kw_only=True, frozen=True):
-    """The result returned by the client for a equestroots/list request."""
+    """The result returned by the client for a roots/list request."""
 
     roots: list[Root]
     meta: dict[str, Any] | UnsetType = field(default=UNSET, name="_meta")
@@ -51,7 +51,7 @@ class RootsListChangedNotification(
     tag_field="method",
     tag="notifications/roots/list_changed",
 ):
-    """A notification from the client to the server, informing it that the list of roots..."""
+    """A notification from the client to the server."""
 
     jsonrpc: Literal["2.0"] | UnsetType = UNSET
     params: NotificationParams | UnsetType = UNSET

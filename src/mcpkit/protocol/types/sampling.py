@@ -52,7 +52,7 @@ class CreateMessageRequestParams(WireStruct, kw_only=True, frozen=True):
 
 
 class CreateMessageResult(WireStruct, kw_only=True, frozen=True):
-    """The result returned by the client for a equestsampling/createMessage request."""
+    """The result returned by the client for a sampling/createMessage request."""
 
     content: (
         TextContent

@@ -35,7 +35,7 @@ class SubscribeRequestParams(WireStruct, kw_only=True, frozen=True):
 
 
 class SubscriptionFilter(WireStruct, kw_only=True, frozen=True):
-    """The set of notification types a client may opt in to on a..."""
+    """The set of notification types a client may opt in to on a subscriptions/listen request."""
 
     prompts_list_changed: bool | UnsetType = UNSET
     resource_subscriptions: list[str] | UnsetType = UNSET
@@ -50,14 +50,14 @@ class SubscriptionsAcknowledgedNotification(
     tag_field="method",
     tag="notifications/subscriptions/acknowledged",
 ):
-    """Sent by the server to acknowledge that a equestsubscriptions/listen subscription..."""
+    """Sent by the server to acknowledge that a subscriptions/listen subscription has been..."""
 
     jsonrpc: Literal["2.0"]
     params: SubscriptionsAcknowledgedNotificationParams
 
 
 class SubscriptionsAcknowledgedNotificationParams(WireStruct, kw_only=True, frozen=True):
-    """Parameters for a otificationnotifications/subscriptions/acknowledged notification."""
+    """Parameters for a notifications/subscriptions/acknowledged notification."""
 
     notifications: SubscriptionFilter
     meta: NotificationMetaObject | UnsetType = field(default=UNSET, name="_meta")
@@ -66,7 +66,7 @@ class SubscriptionsAcknowledgedNotificationParams(WireStruct, kw_only=True, froz
 class SubscriptionsListenRequest(
     WireStruct, kw_only=True, frozen=True, tag_field="method", tag="subscriptions/listen"
 ):
-    """Sent from the client to open a long-lived channel for receiving notifications..."""
+    """Sent from the client to open a long-lived channel for receiving notifications outside..."""
 
     id: RequestId
     jsonrpc: Literal["2.0"]
@@ -74,14 +74,14 @@ class SubscriptionsListenRequest(
 
 
 class SubscriptionsListenRequestParams(WireStruct, kw_only=True, frozen=True):
-    """Parameters for a equestsubscriptions/listen request."""
+    """Parameters for a subscriptions/listen request."""
 
     meta: RequestMetaObject = field(name="_meta")
     notifications: SubscriptionFilter
 
 
 class SubscriptionsListenResult(WireStruct, kw_only=True, frozen=True):
-    """The response to a equestsubscriptions/listen request, signalling that the..."""
+    """The response to a subscriptions/listen request."""
 
     meta: SubscriptionsListenResultMetaObject = field(name="_meta")
     result_type: str | UnsetType = UNSET

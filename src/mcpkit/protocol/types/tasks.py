@@ -151,7 +151,7 @@ class TaskMetadata(WireStruct, kw_only=True, frozen=True):
 class TaskStatusNotification(
     WireStruct, kw_only=True, frozen=True, tag_field="method", tag="notifications/tasks/status"
 ):
-    """An optional notification from the receiver to the requestor, informing them that a..."""
+    """An optional notification from the receiver to the requestor."""
 
     jsonrpc: Literal["2.0"]
     params: TaskStatusNotificationParams

@@ -47,7 +47,7 @@ class CallToolRequestParams(WireStruct, kw_only=True, frozen=True):
 
 
 class CallToolResult(WireStruct, kw_only=True, frozen=True):
-    """The result returned by the server for a equesttools/call request."""
+    """The result returned by the server for a tools/call request."""
 
     content: list[ContentBlock]
     meta: ResultMetaObject | UnsetType = field(default=UNSET, name="_meta")
@@ -65,7 +65,7 @@ class ListToolsRequest(WireStruct, kw_only=True, frozen=True, tag_field="method"
 
 
 class ListToolsResult(WireStruct, kw_only=True, frozen=True):
-    """The result returned by the server for a equesttools/list request."""
+    """The result returned by the server for a tools/list request."""
 
     tools: list[Tool]
     meta: ResultMetaObject | UnsetType = field(default=UNSET, name="_meta")
@@ -112,7 +112,7 @@ class ToolListChangedNotification(
     tag_field="method",
     tag="notifications/tools/list_changed",
 ):
-    """An optional notification from the server to the client, informing it that the list..."""
+    """An optional notification from the server to the client."""
 
     jsonrpc: Literal["2.0"] | UnsetType = UNSET
     params: NotificationParams | UnsetType = UNSET

@@ -84,7 +84,7 @@ class McpUiHostCapabilitiesServerTools(WireStruct, kw_only=True, frozen=True):
 
 
 class McpUiHostCapabilitiesUpdateModelContext(WireStruct, kw_only=True, frozen=True):
-    """Host accepts context updates (ui/update-model-context) to be included in the..."""
+    """Host accepts context updates (ui/update-model-context) to be included in the model's..."""
 
     audio: dict[str, Any] | UnsetType = UNSET
     image: dict[str, Any] | UnsetType = UNSET
