@@ -222,7 +222,7 @@ def test_batches_only_in_2025_03_26() -> None:
 def test_cancellation_ends_the_request_once_and_silences_the_answer() -> None:
     pair = Pair()
     pair.initialize()
-    _, event = pair.request("ping")
+    rid, event = pair.request("ping")
     (cancel,) = pair.to_server(pair.client.cancel(rid, "no longer needed"))
     assert cancel == CancelReceived(event.id, "no longer needed")
     assert pair.server.send_result(event.id, {}) is None
