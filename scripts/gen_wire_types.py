@@ -3,7 +3,7 @@
 Usage: ``python scripts/gen_wire_types.py`` writes the package; ``--check`` only compares the
 files on disk with what would be written and exits 1 (naming the files) when they differ.
 
-The schemas are read from ``shared/spec`` next to the repository (override with
+The schemas are read from ``tests/spec`` (unmodified copies of the official schemas; override with
 ``--spec-dir`` or the ``MCPKIT_SPEC_DIR`` environment variable).
 """
 
@@ -133,7 +133,7 @@ def spec_dir(arg: str | None) -> Path:
     if arg:
         return Path(arg)
     env = os.environ.get("MCPKIT_SPEC_DIR")
-    return Path(env) if env else ROOT.parent / "shared" / "spec"
+    return Path(env) if env else ROOT / "tests" / "spec"
 
 
 def load_defs(path: Path) -> dict[str, Any]:
@@ -143,7 +143,7 @@ def load_defs(path: Path) -> dict[str, Any]:
 
 
 def core_sources() -> str:
-    return f"shared/spec/<version>/schema.json for {', '.join(VERSIONS)}"
+    return f"tests/spec/<version>/schema.json for {', '.join(VERSIONS)}"
 
 
 def build_core(spec: Path) -> tuple[dict[str, Construct], SchemaSet]:
@@ -177,7 +177,7 @@ def core_modules(core: dict[str, Construct]) -> list[Module]:
 
 
 def extension_modules(name: str, constructs: dict[str, Construct]) -> list[Module]:
-    source = f"shared/spec/{LATEST}/extensions/{name}/schema.json"
+    source = f"tests/spec/{LATEST}/extensions/{name}/schema.json"
     rules = [(f"extensions.{t}", rx) for t, rx in EXTENSIONS[name]]
     topics = assign_topics(constructs, rules, f"extensions.{name}")
     order = order_modules(constructs, topics, [f"extensions.{name}", *(t for t, _ in rules)])

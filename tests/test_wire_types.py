@@ -27,7 +27,7 @@ import mcpkit.protocol.types as wire
 from mcpkit.protocol.types import versions
 
 ROOT = Path(__file__).resolve().parent.parent
-SPEC = Path(os.environ.get("MCPKIT_SPEC_DIR") or ROOT.parent / "shared" / "spec")
+SPEC = Path(os.environ.get("MCPKIT_SPEC_DIR") or ROOT / "tests" / "spec")
 VERSIONS = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28")
 LATEST = VERSIONS[-1]
 HAVE_SPEC = all((SPEC / v / "schema.json").is_file() for v in VERSIONS)
