@@ -283,3 +283,20 @@ def test_close_ends_every_pending_request() -> None:
     ids = [pair.client.send_request("ping")[0] for _ in range(3)]
     ended = pair.client.close()
     assert sorted(e.id for e in ended if isinstance(e, ErrorReceived)) == sorted(ids)
+
+
+def test_a_cancelled_request_in_a_batch_does_not_hold_the_batch() -> None:
+    pair = Pair()
+    pair.initialize("2025-03-26")
+    batch = (
+        b'[{"jsonrpc":"2.0","id":201,"method":"ping"},{"jsonrpc":"2.0","id":202,"method":"ping"}]'
+    )
+    pair.server.receive(batch)
+    (cancel,) = pair.server.receive(
+        b'{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":201}}'
+    )
+    assert isinstance(cancel, CancelReceived)
+    assert pair.server.send_cancelled(201) is None
+    reply = pair.server.send_result(202, {})
+    assert reply is not None
+    assert [answer["id"] for answer in json.loads(reply)] == [202]

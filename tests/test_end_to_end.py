@@ -13,7 +13,13 @@ import anyio
 import pytest
 
 from mcpkit.client import Client, EraChoice
-from mcpkit.protocol.errors import ConnectError, LocalProtocolError, MethodNotFound, RequestTimeout
+from mcpkit.protocol.errors import (
+    BrokenError,
+    ConnectError,
+    LocalProtocolError,
+    MethodNotFound,
+    RequestTimeout,
+)
 from mcpkit.protocol.events import RequestReceived
 from mcpkit.protocol.versions import Era
 from mcpkit.server import Server, Session
@@ -203,3 +209,16 @@ async def test_stdio_server_answers_bad_input_and_keeps_serving() -> None:
             )
             reply = json.loads(await transport.receive())
             assert reply["id"] == 4 and reply["result"]["supportedVersions"] == ["2026-07-28"]
+
+
+@pytest.mark.parametrize("era", ["modern", "legacy"])
+async def test_server_dying_mid_request_fails_the_call_clearly(era: EraChoice) -> None:
+    script = Path(__file__).parent / "fixtures" / "dying_server.py"
+    async with Client([sys.executable, str(script)], era=era) as client:
+        with anyio.fail_after(10), pytest.raises(BrokenError) as info:
+            await client.call_tool("die")
+        message = str(info.value)
+        assert "exit code 7" in message
+        assert "the tool pulled the plug" in message
+        with pytest.raises(BrokenError):
+            await client.ping()  # the connection stays failed, with the same clear error

@@ -187,7 +187,9 @@ class Peer:
             if reply is not None:
                 await self.send(reply)
         if scope.cancelled_caught:  # cancelled by the peer: no answer is due
-            self.connection.requests.finish_incoming(event.id)
+            reply = self.connection.send_cancelled(event.id)
+            if reply is not None:
+                await self.send(reply)
 
     async def send(self, frame: bytes) -> None:
         """Send one frame; frames from concurrent tasks never interleave."""

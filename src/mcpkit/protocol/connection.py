@@ -407,15 +407,22 @@ class Connection:
             raise LocalProtocolError(f"no request {request_id!r} is waiting for an answer")
         return entry
 
-    def _reply(self, entry: Incoming, message: JSONRPCMessage) -> bytes | None:
-        if entry.cancelled:
-            return None
+    def _reply(self, entry: Incoming, message: JSONRPCMessage | None) -> bytes | None:
         if entry.batch is None:
-            return codec.encode(message)
+            return None if entry.cancelled or message is None else codec.encode(message)
         batch = self._batches[entry.batch]
         batch.waiting.discard(entry.id)
-        batch.replies.append(message)
+        if not entry.cancelled and message is not None:
+            batch.replies.append(message)
         return self._flush_batch(entry.batch)
+
+    def send_cancelled(self, request_id: RequestId) -> bytes | None:
+        """Record that we stopped handling a request the peer cancelled (no answer is due).
+
+        Returns the reply of the batch it belonged to, if that completed the batch.
+        """
+        entry = self.requests.finish_incoming(request_id)
+        return None if entry is None else self._reply(entry, None)
 
     def _flush_batch(self, bid: int) -> bytes | None:
         batch = self._batches[bid]

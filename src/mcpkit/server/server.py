@@ -26,7 +26,7 @@ from mcpkit._version import __version__
 from mcpkit.peer import Peer
 from mcpkit.protocol.connection import Connection
 from mcpkit.protocol.context import SERVER_INFO
-from mcpkit.protocol.errors import InvalidParams, MethodNotFound, ToolError
+from mcpkit.protocol.errors import InvalidParams, MethodNotFound, ProtocolError, RPCError, ToolError
 from mcpkit.protocol.events import ProtocolViolation, RequestReceived
 from mcpkit.protocol.types import (
     CallToolResult,
@@ -186,7 +186,13 @@ class Server:
         handler = self._handlers.get(request.method)
         if handler is None:
             raise MethodNotFound(f"method not found: {request.method}")
-        return await handler(session, request)
+        try:
+            return await handler(session, request)
+        except (RPCError, ProtocolError):
+            raise
+        except Exception:  # answered as -32603 without details; the details go to the log
+            _log.exception("handler for %s failed", request.method)
+            raise
 
     # ---- built-in handlers -----------------------------------------------------------
 
