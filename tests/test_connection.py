@@ -300,3 +300,13 @@ def test_a_cancelled_request_in_a_batch_does_not_hold_the_batch() -> None:
     reply = pair.server.send_result(202, {})
     assert reply is not None
     assert [answer["id"] for answer in json.loads(reply)] == [202]
+
+
+def test_modern_requests_are_checked_against_their_own_version() -> None:
+    client = Connection(is_client=True)
+    client.peer_capabilities = {"tools": {}}
+    with pytest.raises(LocalProtocolError, match="not part of protocol version 2026-07-28"):
+        client.send_request("logging/setLevel", {"level": "info"}, meta=MODERN_META)
+    with pytest.raises(LocalProtocolError, match="prompts"):
+        client.send_request("prompts/list", meta=MODERN_META)
+    client.send_request("tools/list", meta=MODERN_META)

@@ -220,10 +220,13 @@ class Peer:
         rid, frame = self.connection.send_request(method, params, meta=meta, progress_token=token)
         waiter = self._waiters[rid] = _Waiter(on_progress=on_progress)
         try:
-            await self.send(frame)
-            return await self._await(
-                rid, method, waiter, self.timeout if timeout is None else timeout
-            )
+            try:
+                await self.send(frame)
+            except BaseException:
+                self.connection.abandon(rid)  # it never left: it ends here
+                raise
+            limit = self.timeout if timeout is None else timeout
+            return await self._await(rid, method, waiter, limit)
         finally:
             del self._waiters[rid]
 

@@ -326,31 +326,35 @@ class Connection:
         spec = METHODS.get(method)
         if progress_token is not None:
             meta = {**(meta or {}), PROGRESS_TOKEN: progress_token}
-        modern = bool(meta) and PROTOCOL_VERSION in (meta or {})
-        self._check_sendable(method, spec, modern)
+        modern_version = (meta or {}).get(PROTOCOL_VERSION)
+        self._check_sendable(method, spec, modern_version)
         rid = self.requests.next_id()
-        era = Era.MODERN if modern else Era.LEGACY
+        era = Era.LEGACY if modern_version is None else Era.MODERN
         self.requests.add_outgoing(Outgoing(rid, method, spec, era, progress_token))
         if method == "initialize":
             self.lifecycle.advance(LifecycleEvent.INITIALIZE)
         payload = _with_meta(params, meta)
         return rid, codec.encode(JSONRPCRequest(id=rid, method=method, params=payload))
 
-    def _check_sendable(self, method: str, spec: MethodSpec | None, modern: bool) -> None:
+    def _check_sendable(self, method: str, spec: MethodSpec | None, modern_version: Any) -> None:
         if spec is not None and not spec.sendable_by(self.is_client):
             raise LocalProtocolError(
                 f"the {'client' if self.is_client else 'server'} cannot send {method}"
             )
-        if modern:
+        if modern_version is not None:  # stateless: the request itself names its version
+            self._check_version(method, spec, modern_version)
             self._check_capability(method, spec, self.peer_capabilities)
             return
         if method != "initialize" and not self.lifecycle.can_send(method):
             raise LocalProtocolError(f"cannot send {method} in state {self.lifecycle.state.value}")
-        version = self.lifecycle.version
-        if spec is not None and version is not None and version not in spec.versions:
-            raise LocalProtocolError(f"{method} is not part of protocol version {version}")
+        if self.lifecycle.version is not None:
+            self._check_version(method, spec, self.lifecycle.version)
         if self.lifecycle.ready:
             self._check_capability(method, spec, self.lifecycle.peer_capabilities)
+
+    def _check_version(self, method: str, spec: MethodSpec | None, version: str) -> None:
+        if spec is not None and version not in spec.versions:
+            raise LocalProtocolError(f"{method} is not part of protocol version {version}")
 
     def _check_capability(
         self, method: str, spec: MethodSpec | None, caps: dict[str, Any] | None
