@@ -36,13 +36,12 @@ ids = st.integers(-(2**53), 2**53) | st.text(min_size=1, max_size=8)
 @settings(max_examples=500, deadline=None)
 @given(data=st.binary(max_size=200))
 def test_arbitrary_bytes_give_a_message_or_a_remote_protocol_error(data: bytes) -> None:
+    code: int | None = None
     try:
         decoded = codec.decode_frame(data)
     except RemoteProtocolError as exc:
         code = exc.code
         decoded = []
-    else:
-        code = None
     assert code in (None, -32700, -32600, -32602)
     items = decoded if isinstance(decoded, list) else [decoded]
     for item in items:
