@@ -222,3 +222,18 @@ async def test_server_dying_mid_request_fails_the_call_clearly(era: EraChoice) -
         assert "the tool pulled the plug" in message
         with pytest.raises(BrokenError):
             await client.ping()  # the connection stays failed, with the same clear error
+
+
+async def test_junk_on_a_servers_stdout_is_reported_and_skipped(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    example = str(EXAMPLES / "echo_server.py")
+    script = (
+        "import runpy, sys; print('Server starting... (junk)'); sys.stdout.flush(); "
+        f"runpy.run_path({example!r}, run_name='__main__')"
+    )
+    async with Client([sys.executable, "-c", script]) as client:
+        await client.ping()
+    assert any(
+        "non-JSON line" in r.getMessage() and "junk" in r.getMessage() for r in caplog.records
+    )

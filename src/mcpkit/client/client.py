@@ -12,6 +12,7 @@ The fallback never depends on one particular error code.
 
 from __future__ import annotations
 
+import logging
 import shlex
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
@@ -52,6 +53,8 @@ from mcpkit.transports.base import Transport
 from mcpkit.transports.memory import memory_pair
 
 __all__ = ["Client", "EraChoice", "Servable"]
+
+_log = logging.getLogger("mcpkit.client")
 
 EraChoice = Literal["auto", "legacy", "modern"]
 
@@ -149,9 +152,14 @@ class Client:
             from mcpkit.transports.stdio import stdio_client
 
             argv = shlex.split(target) if isinstance(target, str) else list(target)
-            return await self._stack.enter_async_context(
-                stdio_client(argv[0], argv[1:], env=self._env, cwd=self._cwd)
-            )
+
+            def report(line: bytes) -> None:
+                _log.warning(
+                    "%s wrote a non-JSON line to stdout (ignored): %r", argv[0], line[:200]
+                )
+
+            spawn = stdio_client(argv[0], argv[1:], env=self._env, cwd=self._cwd, on_junk=report)
+            return await self._stack.enter_async_context(spawn)
         if hasattr(target, "serve"):
             ours, theirs = memory_pair()
             tg: TaskGroup = await self._stack.enter_async_context(anyio.create_task_group())
