@@ -329,6 +329,8 @@ async def test_server_subprocess_echo_print_oversize_and_eof() -> None:
     ]
     stderr = done.stderr.decode()
     assert "server started" in stderr
+    assert "raw write to fd 1" in stderr
+    assert "child output" in stderr
     assert "got 7 bytes" in stderr
 
 

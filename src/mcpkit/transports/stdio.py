@@ -250,24 +250,33 @@ async def stdio_server(
 ) -> AsyncIterator[StdioServerTransport]:
     """Serve over this process's stdin/stdout (fd 0 and fd 1), or the given streams.
 
-    With the default `stdout`, `sys.stdout` is pointed at `sys.stderr` while the block runs
-    (and restored after), so `print()` in user code ends up in the host's log instead of in
-    the protocol stream. Injected streams (fds or binary file objects) are for tests and
-    embedding; then `sys.stdout` is left alone.
+    With the default `stdout`, the real stdout is reserved for frames while the block runs:
+    the protocol writes to a private duplicate of fd 1, fd 1 itself is pointed at stderr (so
+    C extensions and child processes that write to it cannot corrupt the stream either) and
+    `sys.stdout` is pointed at `sys.stderr`; both are restored after. Injected streams (fds
+    or binary file objects) are for tests and embedding; then stdout is left alone.
     """
-    source = _ByteSource(0 if stdin is None else stdin)
-    sink = _ByteSink(1 if stdout is None else stdout)
-    transport = StdioServerTransport(source, sink, max_frame)
     saved = sys.stdout
+    reserved: int | None = None
+    target: StreamArg
     if stdout is None:
         if saved is not None:
             saved.flush()  # text printed before we started still goes out first
+        target = reserved = os.dup(1)
+        os.dup2(2, 1)
         sys.stdout = sys.stderr
+    else:
+        target = stdout
+    source = _ByteSource(0 if stdin is None else stdin)
+    sink = _ByteSink(target)
+    transport = StdioServerTransport(source, sink, max_frame)
     try:
         yield transport
     finally:
         await transport.aclose()
-        if stdout is None:
+        if reserved is not None:
+            os.dup2(reserved, 1)
+            os.close(reserved)
             sys.stdout = saved
 
 
