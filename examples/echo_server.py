@@ -6,40 +6,23 @@ let `examples/demo.py` start it and drive it.
 
 from __future__ import annotations
 
-from typing import Any
-
 from mcpkit.server import Server
 
 server = Server("echo-server", instructions="Echoes text and adds numbers.")
 
 
-def echo(arguments: dict[str, Any]) -> str:
+@server.tool()
+def echo(text: str) -> str:
     """Return the text you send."""
     print("echo called")  # goes to stderr: stdout is reserved for the protocol
-    return str(arguments.get("text", ""))
+    return text
 
 
-async def add(arguments: dict[str, Any]) -> str:
+@server.tool()
+async def add(a: int, b: int) -> int:
     """Add two integers."""
-    return str(int(arguments["a"]) + int(arguments["b"]))
+    return a + b
 
-
-server.add_tool(
-    echo,
-    input_schema={
-        "type": "object",
-        "properties": {"text": {"type": "string"}},
-        "required": ["text"],
-    },
-)
-server.add_tool(
-    add,
-    input_schema={
-        "type": "object",
-        "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
-        "required": ["a", "b"],
-    },
-)
 
 if __name__ == "__main__":
     server.run()

@@ -36,21 +36,19 @@ EXAMPLES = Path(__file__).parent.parent / "examples"
 def make_server() -> Server:
     server = Server("e2e", "1.2.3", instructions="be nice")
 
-    async def echo(arguments: dict[str, Any]) -> str:
-        return str(arguments["text"])
+    @server.tool()
+    async def echo(text: str) -> str:
+        return text
 
-    def fail(arguments: dict[str, Any]) -> str:
+    @server.tool()
+    def fail() -> str:
         raise ValueError("this tool always fails")
 
-    async def sleepy(arguments: dict[str, Any]) -> str:
-        await anyio.sleep(float(arguments.get("seconds", 10)))
+    @server.tool()
+    async def sleepy(seconds: float = 10) -> str:
+        await anyio.sleep(seconds)
         return "woke up"
 
-    server.add_tool(
-        echo, input_schema={"type": "object", "properties": {"text": {"type": "string"}}}
-    )
-    server.add_tool(fail)
-    server.add_tool(sleepy)
     return server
 
 

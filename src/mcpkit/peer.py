@@ -43,7 +43,7 @@ from mcpkit.protocol.events import (
 )
 from mcpkit.transports.base import Transport
 
-__all__ = ["DEFAULT_TIMEOUT", "Peer", "RequestHandler"]
+__all__ = ["DEFAULT_TIMEOUT", "Peer", "ProgressHandler", "RequestHandler"]
 
 DEFAULT_TIMEOUT = 60.0
 

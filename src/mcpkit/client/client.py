@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import shlex
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from typing import Any, Literal, Protocol
 
@@ -23,7 +23,7 @@ import msgspec
 from anyio.abc import TaskGroup
 
 from mcpkit._version import __version__
-from mcpkit.peer import DEFAULT_TIMEOUT, Peer
+from mcpkit.peer import DEFAULT_TIMEOUT, Peer, ProgressHandler
 from mcpkit.protocol.connection import Connection
 from mcpkit.protocol.context import CLIENT_CAPABILITIES, CLIENT_INFO, PROTOCOL_VERSION, SERVER_INFO
 from mcpkit.protocol.errors import (
@@ -34,7 +34,7 @@ from mcpkit.protocol.errors import (
     TransportError,
     UnsupportedProtocolVersion,
 )
-from mcpkit.protocol.events import RequestReceived
+from mcpkit.protocol.events import NotificationReceived, RequestReceived
 from mcpkit.protocol.types import (
     CallToolResult,
     DiscoverResult,
@@ -76,6 +76,10 @@ class Client:
         timeout: default seconds to wait for any request's answer.
         probe_timeout: seconds to wait for the `server/discover` probe before assuming legacy.
         start_timeout: seconds for a spawned server to answer at all.
+        handlers: low-level answers to server→client requests (legacy sessions), by method:
+            `async (params) -> result`. `ping` is always answered.
+        on_notification: called with `(method, params)` for every notification the server
+            sends.
     """
 
     def __init__(
@@ -91,7 +95,11 @@ class Client:
         timeout: float = DEFAULT_TIMEOUT,
         probe_timeout: float = 10.0,
         start_timeout: float = 30.0,
+        handlers: Mapping[str, Callable[[Any], Awaitable[Any]]] | None = None,
+        on_notification: Callable[[str, Any], Awaitable[None]] | None = None,
     ) -> None:
+        self._handlers = dict(handlers or {})
+        self._on_notification_cb = on_notification
         self._target = target
         self._env = env
         self._cwd = cwd
@@ -131,7 +139,13 @@ class Client:
     async def _connect(self) -> None:
         transport = await self._open_transport()
         connection = Connection(is_client=True)
-        self._peer = Peer(connection, transport, on_request=self._on_request, timeout=self.timeout)
+        self._peer = Peer(
+            connection,
+            transport,
+            on_request=self._on_request,
+            on_notification=self._on_notification,
+            timeout=self.timeout,
+        )
         tg: TaskGroup = await self._stack.enter_async_context(anyio.create_task_group())
         self._stack.callback(tg.cancel_scope.cancel)
         tg.start_soon(self._peer.run)
@@ -244,7 +258,14 @@ class Client:
     async def _on_request(self, request: RequestReceived) -> Any:
         if request.method == "ping":
             return {}
-        raise MethodNotFound(f"method not found: {request.method}")
+        handler = self._handlers.get(request.method)
+        if handler is None:
+            raise MethodNotFound(f"method not found: {request.method}")
+        return await handler(request.params)
+
+    async def _on_notification(self, event: NotificationReceived) -> None:
+        if self._on_notification_cb is not None:
+            await self._on_notification_cb(event.method, event.params)
 
     # ---- requests --------------------------------------------------------------------
 
@@ -255,22 +276,31 @@ class Client:
         return self._peer
 
     async def request(
-        self, method: str, params: Any = None, *, timeout: float | None = None
+        self,
+        method: str,
+        params: Any = None,
+        *,
+        timeout: float | None = None,
+        meta: dict[str, Any] | None = None,
+        on_progress: ProgressHandler | None = None,
     ) -> Any:
         """Send any request in the negotiated era (modern: `_meta` stamped) and return its
-        typed result.
+        typed result. `meta` adds `_meta` keys (e.g. a modern per-request log level);
+        `on_progress` asks for progress and is called with each `ProgressReceived`.
 
         Raises:
             RPCError: the server answered with an error.
             RequestTimeout: no answer within `timeout` (default: the client's).
             TransportError: the connection broke.
         """
-        meta = (
-            self._modern_meta(self.protocol_version or MODERN_VERSIONS[-1])
-            if self.era is Era.MODERN
-            else None
+        if self.era is Era.MODERN:
+            meta = {
+                **self._modern_meta(self.protocol_version or MODERN_VERSIONS[-1]),
+                **(meta or {}),
+            }
+        return await self.peer.request(
+            method, params, meta=meta, timeout=timeout, on_progress=on_progress
         )
-        return await self.peer.request(method, params, meta=meta, timeout=timeout)
 
     async def ping(self, *, timeout: float | None = None) -> None:
         """Check the server answers: `ping` (legacy), or `server/discover` (modern has no ping)."""

@@ -1,8 +1,24 @@
-"""The MCP server: serve both eras on any transport.
+"""The MCP server framework: register Python functions, serve both eras on any transport.
 
 Layer: server. Built on protocol, transports and the peer engine; never on the client.
 """
 
-from mcpkit.server.server import Server, Session
+from mcpkit.protocol.errors import ToolError
+from mcpkit.server.content import Audio, EmbeddedBlob, EmbeddedText, Image, Link
+from mcpkit.server.context import Context
+from mcpkit.server.resources import CachePolicy
+from mcpkit.server.server import Server
+from mcpkit.server.session import Session
 
-__all__ = ["Server", "Session"]
+__all__ = [
+    "Audio",
+    "CachePolicy",
+    "Context",
+    "EmbeddedBlob",
+    "EmbeddedText",
+    "Image",
+    "Link",
+    "Server",
+    "Session",
+    "ToolError",
+]

@@ -1,85 +1,76 @@
-"""`Server`: serves both eras of MCP on any transport.
+"""`Server`: the MCP server framework. Register Python functions; serve both eras.
 
-Layer: server (above protocol, transports and peer). This is the minimal server of the
-protocol-core milestone: the lifecycle (`initialize`, `ping`, `server/discover`), low-level
-method handlers, and plain tools. The decorator framework (schemas from type hints,
-resources, prompts, Context) builds on it.
+Layer: server (above protocol, transports and peer).
 
-One handler serves both eras: the `Connection` decides per request whether it is legacy
-(in an `initialize` session) or modern (self-describing `_meta`), and this class answers
-each in its era's shape (e.g. `server/discover` only exists for modern requests).
+```python
+server = Server("weather")
+
+@server.tool()
+async def forecast(city: str, days: int = 3, ctx: Context) -> Forecast:
+    "Forecast for a city."
+```
+
+One handler serves both eras: the `Connection` decides per request whether it is legacy (an
+`initialize` session) or modern (self-describing `_meta`); `handlers.py` answers each
+method; this class holds what is registered, stamps what every modern result needs
+(`_meta.serverInfo`, `resultType`, caching hints) and runs MRTR rounds (`with_asks`).
 """
 
 from __future__ import annotations
 
-import inspect
-import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Final
+import contextlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 import anyio
-import anyio.to_thread
 import msgspec
 
 from mcpkit._version import __version__
 from mcpkit.peer import Peer
 from mcpkit.protocol.connection import Connection
-from mcpkit.protocol.context import SERVER_INFO
-from mcpkit.protocol.errors import InvalidParams, MethodNotFound, ProtocolError, RPCError, ToolError
+from mcpkit.protocol.context import SERVER_INFO, has_capability
+from mcpkit.protocol.errors import MethodNotFound
 from mcpkit.protocol.events import ProtocolViolation, RequestReceived
+from mcpkit.protocol.methods import METHODS
+from mcpkit.protocol.sealing import Sealer
 from mcpkit.protocol.types import (
-    CallToolResult,
-    DiscoverResult,
+    Icon,
     Implementation,
-    InitializeResult,
-    ListToolsResult,
+    InputRequest,
+    InputRequiredResult,
     ServerCapabilities,
-    TextContent,
-    Tool,
 )
 from mcpkit.protocol.versions import LEGACY_VERSIONS, MODERN_VERSIONS, Era
+from mcpkit.server import handlers
+from mcpkit.server.asks import Asks, is_input_required
+from mcpkit.server.context import Context
+from mcpkit.server.registry import Registry
+from mcpkit.server.resources import CachePolicy
+from mcpkit.server.session import Change, ChangeBus, Session
 from mcpkit.transports.base import Transport
 
-__all__ = ["Server", "Session"]
+__all__ = ["Server"]
 
-_log = logging.getLogger("mcpkit.server")
-
-Handler = Callable[["Session", RequestReceived], Awaitable[Any]]
-ToolFunction = Callable[[dict[str, Any]], Any]
-_EMPTY_SCHEMA: Final = {"type": "object", "properties": {}}
-
-
-@dataclass(frozen=True, slots=True)
-class _ToolEntry:
-    tool: Tool
-    function: ToolFunction
+F = TypeVar("F", bound=Callable[..., Any])
+R = TypeVar("R")
+Lifespan = Callable[["Server"], contextlib.AbstractAsyncContextManager[Any]]
+_log = __import__("logging").getLogger("mcpkit.server")
 
 
-class Session:
-    """One client connection to the server: lets handlers talk back (legacy era)."""
-
-    def __init__(self, server: Server, peer: Peer) -> None:
-        self.server = server
-        self.peer = peer
-
-    async def ping(self, *, timeout: float | None = None) -> None:
-        """Ping the client (legacy sessions only: modern servers never send requests)."""
-        await self.peer.request("ping", timeout=timeout)
-
-    async def notify(self, method: str, params: Any = None) -> None:
-        await self.peer.notify(method, params)
-
-
-class Server:
+class Server(Registry):
     """An MCP server.
 
     Args:
-        name: the server's name, reported as `serverInfo`.
-        version: the server's version, reported as `serverInfo`.
+        name / version / title / website_url / icons: the server's `serverInfo`.
         instructions: guidance for the model about this server.
+        lifespan: `lifespan(server)` → an async context manager entered once while serving;
+            what it yields is `ctx.lifespan` in handlers (connection pools, clients...).
+        page_size: items per page of every list (None: no pagination).
+        cache: the default caching hints of modern cacheable results.
+        extensions: extension identifiers → settings, advertised in the capabilities.
+        sealer: protects MRTR `requestState` (default: a fresh random key per process).
         legacy_versions / modern_versions: which protocol versions to serve.
-        cache_ttl_ms: the `ttlMs` hint on cacheable modern results.
     """
 
     def __init__(
@@ -87,68 +78,108 @@ class Server:
         name: str,
         version: str = __version__,
         *,
+        title: str | None = None,
+        website_url: str | None = None,
+        icons: Sequence[Icon | dict[str, Any]] | None = None,
         instructions: str | None = None,
+        lifespan: Lifespan | None = None,
+        page_size: int | None = None,
+        cache: CachePolicy | None = None,
+        extensions: dict[str, dict[str, Any]] | None = None,
+        sealer: Sealer | None = None,
         legacy_versions: tuple[str, ...] = LEGACY_VERSIONS,
         modern_versions: tuple[str, ...] = MODERN_VERSIONS,
-        cache_ttl_ms: int = 0,
     ) -> None:
-        self.info = Implementation(name=name, version=version)
+        super().__init__(context_type=Context)
+        self.info = Implementation(
+            name=name,
+            version=version,
+            title=msgspec.UNSET if title is None else title,
+            website_url=msgspec.UNSET if website_url is None else website_url,
+            icons=msgspec.UNSET if not icons else [msgspec.convert(i, Icon) for i in icons],
+        )
         self.instructions = instructions
+        self.page_size = page_size
+        self.cache = cache or CachePolicy()
+        self.extensions = extensions or {}
+        self.sealer = sealer or Sealer.generate()
         self.legacy_versions = legacy_versions
         self.modern_versions = modern_versions
-        self.cache_ttl_ms = cache_ttl_ms
-        self._handlers: dict[str, Handler] = {
-            "initialize": self._initialize,
-            "ping": self._ping,
-            "server/discover": self._discover,
-        }
-        self._tools: dict[str, _ToolEntry] = {}
+        self.bus = ChangeBus()
+        self.on_change = self.bus.publish
+        self._lifespan = lifespan
+        self._lifespan_users = 0
+        self._lifespan_stack: contextlib.AsyncExitStack | None = None
+        self.lifespan_state: Any = None
+        self._methods: dict[str, Callable[[Session, RequestReceived], Awaitable[Any]]] = {}
 
-    # ---- registration ----------------------------------------------------------------
+    # ---- low level -------------------------------------------------------------------
 
-    def method(self, name: str) -> Callable[[Handler], Handler]:
-        """Register a low-level handler for a request method: `async (session, request)`."""
+    def method(self, name: str) -> Callable[[F], F]:
+        """Register a handler for any request method: `async (session, request) -> result`.
 
-        def register(handler: Handler) -> Handler:
-            self._handlers[name] = handler
+        It takes precedence over the built-in handler of that method.
+        """
+
+        def register(handler: F) -> F:
+            self._methods[name] = handler
             return handler
 
         return register
 
-    def add_tool(
-        self,
-        function: ToolFunction,
-        *,
-        name: str | None = None,
-        description: str | None = None,
-        input_schema: dict[str, Any] | None = None,
-    ) -> None:
-        """Add a tool: `function(arguments) -> str | CallToolResult`, sync or async.
-
-        A returned string becomes one text block; raising `ToolError` (or any exception)
-        becomes an `isError` result the model can read.
-        """
-        tool_name = name or function.__name__
-        doc = description if description is not None else inspect.getdoc(function)
-        tool = Tool(
-            name=tool_name,
-            description=msgspec.UNSET if doc is None else doc,
-            input_schema=input_schema or dict(_EMPTY_SCHEMA),
-        )
-        self._tools[tool_name] = _ToolEntry(tool, function)
-        self._handlers["tools/list"] = self._list_tools
-        self._handlers["tools/call"] = self._call_tool
-
     # ---- what we advertise -----------------------------------------------------------
 
     def capabilities(self) -> ServerCapabilities:
-        """The capabilities implied by what is registered."""
-        caps: dict[str, Any] = {}
-        if self._tools:
-            caps["tools"] = {"listChanged": False}
+        """The capabilities implied by what is registered (and so what is served)."""
+        caps: dict[str, Any] = {"logging": {}}
+        if self.tools:
+            caps["tools"] = {"listChanged": True}
+        if self.prompts:
+            caps["prompts"] = {"listChanged": True}
+        if self.resources or self.templates:
+            caps["resources"] = {"listChanged": True, "subscribe": True}
+        if self.prompts or self.templates or self.completers:
+            caps["completions"] = {}
+        if self.extensions:
+            caps["extensions"] = self.extensions
         return msgspec.convert(caps, ServerCapabilities)
 
+    def honoured_filter(self, wanted: Any) -> dict[str, Any]:
+        """The part of a `subscriptions/listen` filter this server will honour."""
+        caps = msgspec.to_builtins(self.capabilities())
+        honoured: dict[str, Any] = {}
+        for kind in ("tools", "prompts", "resources"):
+            flag = getattr(wanted, f"{kind}_list_changed", msgspec.UNSET)
+            if flag is True and has_capability(caps, (kind, "listChanged")):
+                honoured[f"{kind}ListChanged"] = True
+        uris = getattr(wanted, "resource_subscriptions", msgspec.UNSET)
+        if uris is not msgspec.UNSET and has_capability(caps, ("resources", "subscribe")):
+            honoured["resourceSubscriptions"] = list(uris)
+        return honoured
+
+    def notify_resource_updated(self, uri: str) -> None:
+        """Tell subscribed clients that a resource's contents changed."""
+        self.bus.publish(Change("resource", uri))
+
     # ---- serving ---------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[Server]:
+        """Enter the lifespan (once, however many connections are being served)."""
+        if self._lifespan_users == 0 and self._lifespan is not None:
+            stack = contextlib.AsyncExitStack()
+            self.lifespan_state = await stack.enter_async_context(self._lifespan(self))
+            self._lifespan_stack = stack
+        self._lifespan_users += 1
+        try:
+            yield self
+        finally:
+            self._lifespan_users -= 1
+            if self._lifespan_users == 0 and self._lifespan_stack is not None:
+                stack, self._lifespan_stack = self._lifespan_stack, None
+                with anyio.CancelScope(shield=True):
+                    await stack.aclose()
+                self.lifespan_state = None
 
     async def serve(self, transport: Transport) -> None:
         """Serve one connection until the client hangs up."""
@@ -157,17 +188,23 @@ class Server:
             legacy_versions=self.legacy_versions,
             modern_versions=self.modern_versions,
         )
-        session: Session | None = None
+        holder: list[Session] = []
 
         async def on_request(request: RequestReceived) -> Any:
-            assert session is not None
-            return await self._dispatch(session, request)
+            return await self._dispatch(holder[0], request)
 
         peer = Peer(connection, transport, on_request=on_request, on_violation=_report)
-        session = Session(self, peer)
+        session = Session(peer)
+        holder.append(session)
+        unsubscribe = self.bus.subscribe(session.hear)
         try:
-            await peer.run()
+            async with self.running(), anyio.create_task_group() as tg:
+                tg.start_soon(session.forward_changes)
+                await peer.run()
+                tg.cancel_scope.cancel()
         finally:
+            unsubscribe()
+            session.close()
             with anyio.CancelScope(shield=True):
                 await transport.aclose()
 
@@ -183,95 +220,83 @@ class Server:
         anyio.run(self.serve_stdio)
 
     async def _dispatch(self, session: Session, request: RequestReceived) -> Any:
-        handler = self._handlers.get(request.method)
-        if handler is None:
-            raise MethodNotFound(f"method not found: {request.method}")
+        custom = self._methods.get(request.method)
+        if custom is not None:
+            return self._stamp(request, await custom(session, request))
+        spec = METHODS.get(request.method)
+        caps = msgspec.to_builtins(self.capabilities())
+        if spec is not None and spec.capability and not has_capability(caps, spec.capability[:1]):
+            raise MethodNotFound(f"method not found: {request.method} (not offered by this server)")
+        handler = handlers.handler_for(request.method)
         try:
-            return await handler(session, request)
-        except (RPCError, ProtocolError):
+            result = await handler(self, session, request)
+        except Exception:
+            _log.debug("handler for %s raised", request.method, exc_info=True)
             raise
-        except Exception:  # answered as -32603 without details; the details go to the log
-            _log.exception("handler for %s failed", request.method)
-            raise
+        return self._stamp(request, result)
 
-    # ---- built-in handlers -----------------------------------------------------------
-
-    async def _initialize(self, session: Session, request: RequestReceived) -> InitializeResult:
-        return InitializeResult(
-            protocol_version=request.version,
-            capabilities=self.capabilities(),
-            server_info=self.info,
-            instructions=msgspec.UNSET if self.instructions is None else self.instructions,
-        )
-
-    async def _ping(self, session: Session, request: RequestReceived) -> dict[str, Any]:
-        return {}
-
-    async def _discover(self, session: Session, request: RequestReceived) -> DiscoverResult:
-        return DiscoverResult(
-            supported_versions=list(self.modern_versions),
-            capabilities=self.capabilities(),
-            ttl_ms=self.cache_ttl_ms,
-            cache_scope="public",
-            instructions=msgspec.UNSET if self.instructions is None else self.instructions,
-            meta=self._result_meta(request),
-        )
-
-    def _result_meta(self, request: RequestReceived) -> Any:
-        if request.era is Era.MODERN:
-            return {SERVER_INFO: msgspec.to_builtins(self.info)}
-        return msgspec.UNSET
-
-    async def _list_tools(self, session: Session, request: RequestReceived) -> ListToolsResult:
-        tools = [entry.tool for entry in self._tools.values()]
-        if request.era is Era.MODERN:
-            return ListToolsResult(
-                tools=tools,
-                ttl_ms=self.cache_ttl_ms,
-                cache_scope="public",
-                meta=self._result_meta(request),
-            )
-        return ListToolsResult(tools=tools)
-
-    async def _call_tool(self, session: Session, request: RequestReceived) -> CallToolResult:
-        params = request.params
-        entry = self._tools.get(params.name)
-        if entry is None:
-            raise InvalidParams(f"unknown tool: {params.name}")
-        arguments = {} if params.arguments is msgspec.UNSET else params.arguments
-        try:
-            outcome = await _call(entry.function, arguments)
-        except ToolError as exc:
-            result = _error_result(str(exc))
-        except Exception as exc:
-            _log.exception("tool %s failed", params.name)
-            result = _error_result(f"{type(exc).__name__}: {exc}")
-        else:
-            result = (
-                outcome
-                if isinstance(outcome, CallToolResult)
-                else CallToolResult(content=[TextContent(text=str(outcome))])
-            )
-        return self._stamped(result, request)
-
-    def _stamped(self, result: CallToolResult, request: RequestReceived) -> CallToolResult:
-        """A modern result with `serverInfo` in its `_meta` (spec: SHOULD, every result),
-        keeping any `_meta` the tool set itself."""
-        stamp = self._result_meta(request)
-        if stamp is msgspec.UNSET:
+    def _stamp(self, request: RequestReceived, result: Any) -> Any:
+        """Modern results: `_meta.serverInfo` (spec: SHOULD on every result) and caching hints
+        on cacheable ones (MUST), unless the handler set its own."""
+        if request.era is not Era.MODERN or not isinstance(result, msgspec.Struct):
             return result
-        own = {} if result.meta is msgspec.UNSET else result.meta
-        return msgspec.structs.replace(result, meta={**stamp, **own})
+        changes: dict[str, Any] = {}
+        fields = result.__struct_fields__
+        if "meta" in fields:
+            own = result.meta if result.meta is not msgspec.UNSET else {}  # type: ignore[attr-defined]
+            changes["meta"] = {SERVER_INFO: msgspec.to_builtins(self.info), **own}
+        spec = METHODS.get(request.method)
+        cacheable = spec is not None and spec.cacheable and "ttl_ms" in fields
+        if cacheable and result.ttl_ms is msgspec.UNSET:  # type: ignore[attr-defined]
+            changes["ttl_ms"] = self.cache.ttl_ms
+            changes["cache_scope"] = self.cache.scope
+        return msgspec.structs.replace(result, **changes) if changes else result
 
+    # ---- MRTR ------------------------------------------------------------------------
 
-async def _call(function: ToolFunction, arguments: dict[str, Any]) -> Any:
-    if inspect.iscoroutinefunction(function):
-        return await function(arguments)
-    return await anyio.to_thread.run_sync(function, arguments)
+    async def with_asks(
+        self, session: Session, request: RequestReceived, run: Callable[[Context], Awaitable[R]]
+    ) -> R | InputRequiredResult:
+        """Run a handler that may ask the client for input (elicitation, sampling, roots).
 
+        Legacy: the asks are real requests; the handler just runs. Modern: answers come
+        from the retry's `inputResponses` plus the sealed `requestState`; a missing answer
+        stops the handler and the result is an `InputRequiredResult` (see `asks.py`).
 
-def _error_result(message: str) -> CallToolResult:
-    return CallToolResult(content=[TextContent(text=message)], is_error=True)
+        Raises:
+            InvalidRequestState: the `requestState` was tampered with, expired, or made for
+                another request (-32602).
+        """
+        if request.era is Era.LEGACY:
+            return await run(Context(self, session, request))
+        params = request.params
+        name = getattr(params, "name", None) or getattr(params, "uri", None)
+        answers: dict[str, Any] = {}
+        state: dict[str, Any] = {}
+        sealed = getattr(params, "request_state", msgspec.UNSET)
+        if sealed is not msgspec.UNSET:
+            opened = self.sealer.open(
+                sealed, method=request.method, name=name, principal=None, now=time.time()
+            )
+            answers, state = dict(opened.get("answers", {})), dict(opened.get("state", {}))
+        responses = getattr(params, "input_responses", msgspec.UNSET)
+        if responses is not msgspec.UNSET:
+            answers.update(msgspec.to_builtins(responses))
+        asks = Asks(answers=answers)
+        ctx = Context(self, session, request, asks=asks, state=state)
+        try:
+            return await run(ctx)
+        except BaseException as exc:
+            if not is_input_required(exc):
+                raise
+            payload = {"answers": asks.answers, "state": ctx.state}
+            token = self.sealer.seal(
+                payload, method=request.method, name=name, principal=None, now=time.time()
+            )
+            requests = msgspec.convert(asks.pending, dict[str, InputRequest])
+            return InputRequiredResult(
+                result_type="input_required", input_requests=requests, request_state=token
+            )
 
 
 def _report(violation: ProtocolViolation) -> None:
