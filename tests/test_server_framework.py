@@ -7,7 +7,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
 import msgspec
@@ -22,6 +22,7 @@ from mcpkit.protocol.errors import (
 )
 from mcpkit.protocol.types import CallToolResult, InputRequiredResult
 from mcpkit.protocol.versions import Era
+from mcpkit.server import Header
 from mcpkit.testing.frames import FrameValidator
 from mcpkit.testing.transports import ValidatingTransport
 from mcpkit.transports.memory import memory_pair
@@ -378,4 +379,89 @@ async def test_rpc_errors_from_handlers_keep_their_code() -> None:
             with pytest.raises(RPCError) as info:
                 await client.call_tool("teapot")
             assert (info.value.code, info.value.data) == (-31000, {"why": "tea"})
+        tg.cancel_scope.cancel()
+
+
+def test_x_mcp_header_parameters_and_explicit_schemas() -> None:
+    server = make_server()
+
+    @server.tool()
+    def route(region: Annotated[str, Header("Region")], count: int = 1) -> str:
+        return region
+
+    assert (
+        server.tools["route"].tool.input_schema["properties"]["region"]["x-mcp-header"] == "Region"
+    )
+    with pytest.raises(ValueError, match="only allowed on string"):
+
+        @server.tool()
+        def bad(x: Annotated[float, Header("X")]) -> str:
+            return ""
+
+    with pytest.raises(ValueError, match="used twice"):
+        server.add_tool(lambda a, b: "", name="dup", input_schema={
+            "type": "object",
+            "properties": {
+                "a": {"type": "string", "x-mcp-header": "A"},
+                "b": {"type": "string", "x-mcp-header": "a"},
+            },
+        })  # fmt: skip
+    schema = {
+        "type": "object",
+        "$defs": {"x": {"type": "string"}},
+        "properties": {"v": {"$ref": "#/$defs/x"}},
+    }
+    explicit = server.add_tool(lambda v="": v, name="explicit", input_schema=schema)
+    assert explicit.tool.input_schema == schema
+
+
+@ERAS
+async def test_cancellation_stops_the_handler(era: EraChoice) -> None:
+    server = make_server()
+    started, stopped = anyio.Event(), anyio.Event()
+
+    @server.tool()
+    async def forever() -> str:
+        started.set()
+        try:
+            await anyio.sleep(60)
+        finally:
+            stopped.set()
+        return "never"
+
+    async with anyio.create_task_group() as tg:
+        ours, theirs = memory_pair()
+        tg.start_soon(server.serve, theirs)
+        async with Client(ours, era=era) as client:
+            with anyio.fail_after(5):
+                async with anyio.create_task_group() as calls:
+                    calls.start_soon(client.call_tool, "forever")
+                    await started.wait()
+                    calls.cancel_scope.cancel()  # the client sends notifications/cancelled
+                await stopped.wait()
+            await client.ping()
+        tg.cancel_scope.cancel()
+
+
+async def test_legacy_resource_subscriptions() -> None:
+    server = make_server()
+    updated = anyio.Event()
+    uris: list[str] = []
+
+    async def note(method: str, params: Any) -> None:
+        if method == "notifications/resources/updated":
+            uris.append(params.uri)
+            updated.set()
+
+    async with anyio.create_task_group() as tg:
+        ours, theirs = memory_pair()
+        tg.start_soon(server.serve, theirs)
+        async with Client(ours, era="legacy", on_notification=note) as client:
+            await client.request("resources/subscribe", {"uri": "test://static"})
+            server.notify_resource_updated("test://binary")  # not subscribed: not sent
+            server.notify_resource_updated("test://static")
+            with anyio.fail_after(5):
+                await updated.wait()
+            assert uris == ["test://static"]
+            await client.request("resources/unsubscribe", {"uri": "test://static"})
         tg.cancel_scope.cancel()

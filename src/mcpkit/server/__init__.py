@@ -6,6 +6,7 @@ Layer: server. Built on protocol, transports and the peer engine; never on the c
 from mcpkit.protocol.errors import ToolError
 from mcpkit.server.content import Audio, EmbeddedBlob, EmbeddedText, Image, Link
 from mcpkit.server.context import Context
+from mcpkit.server.headers import Header
 from mcpkit.server.resources import CachePolicy
 from mcpkit.server.server import Server
 from mcpkit.server.session import Session
@@ -16,6 +17,7 @@ __all__ = [
     "Context",
     "EmbeddedBlob",
     "EmbeddedText",
+    "Header",
     "Image",
     "Link",
     "Server",

@@ -52,15 +52,21 @@ class Registry:
         icons: Sequence[Icon | dict[str, Any]] | None = None,
         meta: dict[str, Any] | None = None,
         structured_output: bool | None = None,
+        input_schema: dict[str, Any] | None = None,
     ) -> Callable[[F], F]:
         """Register a function as a tool: its parameters' type hints give the input schema,
-        its return annotation the output schema, its docstring the description."""
+        its return annotation the output schema, its docstring the description.
+
+        `input_schema` replaces the derived schema verbatim (the arguments then reach the
+        function unvalidated); `Annotated[str, Header("X")]` mirrors a parameter into the
+        `Mcp-Param-X` HTTP header.
+        """
 
         def register(function: F) -> F:
             self.add_tool(
                 function, name=name, title=title, description=description,
                 annotations=annotations, icons=icons, meta=meta,
-                structured_output=structured_output,
+                structured_output=structured_output, input_schema=input_schema,
             )  # fmt: skip
             return function
 

@@ -21,6 +21,7 @@ import msgspec
 from mcpkit.protocol.errors import RPCError, ToolError
 from mcpkit.protocol.types import CallToolResult, Icon, Tool, ToolAnnotations
 from mcpkit.server.content import error_result, to_call_tool_result
+from mcpkit.server.headers import check_headers
 from mcpkit.server.schema import FunctionSignature
 
 __all__ = ["TOOL_NAME", "RegisteredTool", "call_function", "call_tool", "make_tool"]
@@ -33,11 +34,16 @@ TOOL_NAME: Final = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 
 @dataclass(frozen=True, slots=True)
 class RegisteredTool:
-    """A tool as the server holds it: its wire definition and the function behind it."""
+    """A tool as the server holds it: its wire definition and the function behind it.
+
+    `explicit_schema` marks a tool registered with its own `input_schema`: its arguments
+    reach the function as sent (keys it has parameters for), validation is the author's.
+    """
 
     tool: Tool
     function: Callable[..., Any]
     signature: FunctionSignature
+    explicit_schema: bool = False
 
 
 def _unset(value: Any) -> Any:
@@ -55,11 +61,14 @@ def make_tool(
     icons: Sequence[Icon | dict[str, Any]] | None = None,
     meta: dict[str, Any] | None = None,
     structured_output: bool | None = None,
+    input_schema: dict[str, Any] | None = None,
 ) -> RegisteredTool:
-    """Build a tool from a function (schemas from its type hints, text from its docstring).
+    """Build a tool from a function (schemas from its type hints, text from its docstring;
+    `input_schema` replaces the derived one, verbatim).
 
     Raises:
-        ValueError: the name breaks the spec's naming rules.
+        ValueError: the name breaks the spec's naming rules, or an `x-mcp-header`
+            annotation breaks the spec's rules.
     """
     tool_name = name or function.__name__
     if not TOOL_NAME.match(tool_name):
@@ -69,11 +78,13 @@ def make_tool(
     signature = FunctionSignature.from_function(
         function, context_type=context_type, structured_output=structured_output
     )
+    schema = signature.input_schema if input_schema is None else input_schema
+    check_headers(tool_name, schema)
     tool = Tool(
         name=tool_name,
         title=_unset(title),
         description=_unset(description or signature.description),
-        input_schema=signature.input_schema,
+        input_schema=schema,
         output_schema=_unset(signature.output_schema),
         annotations=msgspec.UNSET
         if annotations is None
@@ -81,7 +92,7 @@ def make_tool(
         icons=msgspec.UNSET if not icons else [_convert(icon, Icon) for icon in icons],
         meta=_unset(meta),
     )
-    return RegisteredTool(tool, function, signature)
+    return RegisteredTool(tool, function, signature, explicit_schema=input_schema is not None)
 
 
 def _convert(value: Any, type_: type) -> Any:
@@ -109,7 +120,11 @@ async def call_tool(
     """
     signature = registered.signature
     try:
-        kwargs = signature.validate(arguments)
+        if registered.explicit_schema:
+            names = inspect.signature(registered.function).parameters
+            kwargs = {k: v for k, v in arguments.items() if k in names}
+        else:
+            kwargs = signature.validate(arguments)
         if signature.context_param is not None:
             kwargs[signature.context_param] = context
         value = await call_function(registered.function, kwargs)
