@@ -35,13 +35,18 @@ class Point:
     y: int
 
 
-def make_server(page_size: int | None = None) -> Server:
+def make_server(page_size: int | None = None, cache: Any = None) -> Server:
     @asynccontextmanager
     async def lifespan(server: Server) -> AsyncIterator[dict[str, str]]:
         yield {"db": "connected"}
 
     server = Server(
-        "framework", "2.0.0", instructions="test server", lifespan=lifespan, page_size=page_size
+        "framework",
+        "2.0.0",
+        instructions="test server",
+        lifespan=lifespan,
+        page_size=page_size,
+        cache=cache,
     )
     _tools(server)
     _resources(server)

@@ -22,7 +22,7 @@ from mcpkit.protocol.errors import (
 )
 from mcpkit.protocol.types import CallToolResult, InputRequiredResult
 from mcpkit.protocol.versions import Era
-from mcpkit.server import Header
+from mcpkit.server import CachePolicy, Header
 from mcpkit.testing.frames import FrameValidator
 from mcpkit.testing.transports import ValidatingTransport
 from mcpkit.transports.memory import memory_pair
@@ -464,4 +464,24 @@ async def test_legacy_resource_subscriptions() -> None:
                 await updated.wait()
             assert uris == ["test://static"]
             await client.request("resources/unsubscribe", {"uri": "test://static"})
+        tg.cancel_scope.cancel()
+
+
+async def test_caching_hints_per_method_and_per_resource() -> None:
+    server = make_server(cache={"tools/list": CachePolicy(60_000, "private")})
+
+    @server.resource("test://hot", cache=CachePolicy(5, "public"))
+    def hot() -> str:
+        return "hot"
+
+    async with anyio.create_task_group() as tg:
+        ours, theirs = memory_pair()
+        tg.start_soon(server.serve, theirs)
+        async with Client(ours, era="modern") as client:
+            tools_page = await client.request("tools/list")
+            assert (tools_page.ttl_ms, tools_page.cache_scope) == (60_000, "private")
+            prompts_page = await client.request("prompts/list")
+            assert (prompts_page.ttl_ms, prompts_page.cache_scope) == (0, "public")
+            read = await client.request("resources/read", {"uri": "test://hot"})
+            assert (read.ttl_ms, read.cache_scope) == (5, "public")
         tg.cancel_scope.cancel()

@@ -9,6 +9,7 @@ legacy session (notifications, real server→client requests) and for a modern r
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, get_args
 
 import msgspec
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from mcpkit.server.server import Server
     from mcpkit.server.session import Session
 
-__all__ = ["Context"]
+__all__ = ["ClientView", "Context"]
 
 _LEVELS: Final[tuple[str, ...]] = get_args(LoggingLevel)
 _RANK: Final = {
@@ -42,6 +43,19 @@ _RANK: Final = {
     "alert": 6,
     "emergency": 7,
 }
+
+
+@dataclass(frozen=True, slots=True)
+class ClientView:
+    """The client as a handler sees it. `info` is self-reported: for display and logs, never
+    for security decisions (spec: basic/index)."""
+
+    info: dict[str, Any]
+    capabilities: dict[str, Any]
+
+    def has(self, *path: str) -> bool:
+        """Whether the client declared the capability at `path` (e.g. `"sampling", "tools"`)."""
+        return has_capability(self.capabilities, path)
 
 
 class Context:
@@ -82,6 +96,11 @@ class Context:
             lifecycle = session.peer.connection.lifecycle
             self.client_info = lifecycle.peer_info
             self.client_capabilities = lifecycle.peer_capabilities
+
+    @property
+    def client(self) -> ClientView:
+        """Who is asking: the client's self-reported info and its declared capabilities."""
+        return ClientView(self.client_info, self.client_capabilities)
 
     @property
     def lifespan(self) -> Any:
@@ -177,14 +196,31 @@ class Context:
         result: ElicitResult = await self._ask(key, "elicitation/create", params)
         return result
 
-    async def elicit_url(self, message: str, url: str, *, key: str | None = None) -> ElicitResult:
-        """Send the user to a URL (elicitation, URL mode: for secrets and OAuth-like flows)."""
+    async def elicit_url(
+        self, message: str, url: str, *, elicitation_id: str, key: str | None = None
+    ) -> ElicitResult:
+        """Send the user to a URL (elicitation, URL mode: for secrets and OAuth-like flows).
+
+        `elicitation_id` names the out-of-band flow (legacy sessions send it to the client;
+        call `elicitation_complete(elicitation_id)` when the flow has finished). In modern
+        MRTR the retry itself says the user came back.
+        """
         self._require("elicitation", "url")
         params: dict[str, Any] = {"mode": "url", "message": message, "url": url}
         if self.era is Era.LEGACY:
-            params["elicitationId"] = f"{self.request_id}-{self._asks.next_key(key)}"
+            params["elicitationId"] = elicitation_id
         result: ElicitResult = await self._ask(key, "elicitation/create", params)
         return result
+
+    async def elicitation_complete(self, elicitation_id: str) -> None:
+        """Tell a legacy (2025-11-25) client that a URL-mode elicitation finished.
+
+        Modern clients learn it from the retry, so this does nothing for them.
+        """
+        if self.era is Era.LEGACY and self.version >= "2025-11-25":
+            await self.session.peer.notify(
+                "notifications/elicitation/complete", {"elicitationId": elicitation_id}
+            )
 
     async def sample(
         self,

@@ -66,8 +66,8 @@ async def discover(server: Server, session: Session, request: RequestReceived) -
     return DiscoverResult(
         supported_versions=list(server.modern_versions),
         capabilities=server.capabilities(),
-        ttl_ms=server.cache.ttl_ms,
-        cache_scope=server.cache.scope,  # type: ignore[arg-type]
+        ttl_ms=server.cache_for("server/discover").ttl_ms,
+        cache_scope=server.cache_for("server/discover").scope,  # type: ignore[arg-type]
         instructions=_unset(server.instructions),
     )
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import anyio
@@ -67,7 +67,9 @@ class Server(Registry):
         lifespan: `lifespan(server)` → an async context manager entered once while serving;
             what it yields is `ctx.lifespan` in handlers (connection pools, clients...).
         page_size: items per page of every list (None: no pagination).
-        cache: the default caching hints of modern cacheable results.
+        cache: the caching hints of modern cacheable results: one policy for all, or one
+            per method (`{"tools/list": CachePolicy(60_000), "default": ...}`); a resource's
+            own `cache=` wins for its reads.
         extensions: extension identifiers → settings, advertised in the capabilities.
         sealer: protects MRTR `requestState` (default: a fresh random key per process).
         legacy_versions / modern_versions: which protocol versions to serve.
@@ -84,7 +86,7 @@ class Server(Registry):
         instructions: str | None = None,
         lifespan: Lifespan | None = None,
         page_size: int | None = None,
-        cache: CachePolicy | None = None,
+        cache: CachePolicy | Mapping[str, CachePolicy] | None = None,
         extensions: dict[str, dict[str, Any]] | None = None,
         sealer: Sealer | None = None,
         legacy_versions: tuple[str, ...] = LEGACY_VERSIONS,
@@ -100,7 +102,8 @@ class Server(Registry):
         )
         self.instructions = instructions
         self.page_size = page_size
-        self.cache = cache or CachePolicy()
+        policies = {"default": cache} if isinstance(cache, CachePolicy) else dict(cache or {})
+        self._cache = {"default": CachePolicy(), **policies}
         self.extensions = extensions or {}
         self.sealer = sealer or Sealer.generate()
         self.legacy_versions = legacy_versions
@@ -156,6 +159,10 @@ class Server(Registry):
         if uris is not msgspec.UNSET and has_capability(caps, ("resources", "subscribe")):
             honoured["resourceSubscriptions"] = list(uris)
         return honoured
+
+    def cache_for(self, method: str) -> CachePolicy:
+        """The caching hints for a cacheable method's modern results."""
+        return self._cache.get(method) or self._cache["default"]
 
     def notify_resource_updated(self, uri: str) -> None:
         """Tell subscribed clients that a resource's contents changed."""
@@ -248,8 +255,9 @@ class Server(Registry):
         spec = METHODS.get(request.method)
         cacheable = spec is not None and spec.cacheable and "ttl_ms" in fields
         if cacheable and result.ttl_ms is msgspec.UNSET:  # type: ignore[attr-defined]
-            changes["ttl_ms"] = self.cache.ttl_ms
-            changes["cache_scope"] = self.cache.scope
+            policy = self.cache_for(request.method)
+            changes["ttl_ms"] = policy.ttl_ms
+            changes["cache_scope"] = policy.scope
         return msgspec.structs.replace(result, **changes) if changes else result
 
     # ---- MRTR ------------------------------------------------------------------------
