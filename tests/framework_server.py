@@ -131,6 +131,18 @@ def _context_tools(server: Server) -> None:
         name, llm = answers["name"].content["name"], answers["llm"].content.text
         return f"{name} / {llm} / {len(roots)} roots"
 
+    _timing_tools(server)
+
+
+def _timing_tools(server: Server) -> None:
+    @server.tool()
+    async def ticking(ticks: int, interval: float, ctx: Context) -> str:
+        """Reports progress every `interval` seconds, `ticks` times."""
+        for tick in range(1, ticks + 1):
+            await anyio.sleep(interval)
+            await ctx.progress(tick, ticks)
+        return "ticked"
+
     @server.tool()
     async def slow(seconds: float, ctx: Context) -> str:
         """Sleeps (to test cancellation)."""

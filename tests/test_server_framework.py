@@ -3,6 +3,7 @@ schema-checked. The same handler code serves both eras; the parametrization prov
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,6 +18,7 @@ from mcpkit.client import Client, EraChoice
 from mcpkit.protocol.errors import (
     InvalidParams,
     MissingRequiredClientCapability,
+    RequestTimeout,
     ResourceNotFound,
     RPCError,
 )
@@ -346,7 +348,8 @@ async def test_subscriptions_listen_modern() -> None:
                 await client.request(
                     "subscriptions/listen",
                     {"notifications": {"toolsListChanged": True, "promptsListChanged": True}},
-                    timeout=0,
+                    timeout=math.inf,
+                    max_timeout=math.inf,
                 )
 
             async with anyio.create_task_group() as listening:
@@ -485,3 +488,22 @@ async def test_caching_hints_per_method_and_per_resource() -> None:
             read = await client.request("resources/read", {"uri": "test://hot"})
             assert (read.ttl_ms, read.cache_scope) == (5, "public")
         tg.cancel_scope.cancel()
+
+
+@ERAS
+async def test_progress_restarts_the_timeout_but_the_cap_holds(era: EraChoice) -> None:
+    params = {"name": "ticking", "arguments": {"ticks": 6, "interval": 0.1}}
+    async with connect(era) as client:
+        ticks: list[float] = []
+        done = await client.request(
+            "tools/call", params, timeout=0.3, on_progress=lambda e: ticks.append(e.progress)
+        )
+        assert done.content[0].text == "ticked"
+        assert ticks == [1, 2, 3, 4, 5, 6]
+        with pytest.raises(RequestTimeout, match="cap"):
+            await client.request(
+                "tools/call", params, timeout=0.3, max_timeout=0.35, on_progress=lambda e: None
+            )
+        with pytest.raises(RequestTimeout, match="without an answer or progress"):
+            await client.request("tools/call", params, timeout=0.05)
+        await client.ping()

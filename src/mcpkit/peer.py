@@ -43,9 +43,10 @@ from mcpkit.protocol.events import (
 )
 from mcpkit.transports.base import Transport
 
-__all__ = ["DEFAULT_TIMEOUT", "Peer", "ProgressHandler", "RequestHandler"]
+__all__ = ["DEFAULT_MAX_TIMEOUT", "DEFAULT_TIMEOUT", "Peer", "ProgressHandler", "RequestHandler"]
 
-DEFAULT_TIMEOUT = 60.0
+DEFAULT_TIMEOUT = 60.0  # idle: no answer and no progress for this long
+DEFAULT_MAX_TIMEOUT = 600.0  # absolute cap, progress or not
 
 RequestHandler = Callable[[RequestReceived], Awaitable[Any]]
 NotificationHandler = Callable[[NotificationReceived], Awaitable[None]]
@@ -58,6 +59,14 @@ class _Waiter:
     done: anyio.Event = field(default_factory=anyio.Event)
     outcome: ResponseReceived | ErrorReceived | None = None
     on_progress: ProgressHandler | None = None
+    # Progress pushes the idle deadline back (never past the absolute cap).
+    scope: anyio.CancelScope | None = None
+    idle: float = math.inf
+    cap_deadline: float = math.inf
+
+    def extend(self) -> None:
+        if self.scope is not None:
+            self.scope.deadline = min(anyio.current_time() + self.idle, self.cap_deadline)
 
 
 async def _ignore_notification(_: NotificationReceived) -> None:
@@ -73,7 +82,8 @@ class Peer:
         on_request: answers a request (returns the result; raises to answer an error).
         on_notification: called for every notification that is not protocol bookkeeping.
         on_violation: told about bad input from the peer (after the error reply was sent).
-        timeout: default seconds to wait for an answer to our requests.
+        timeout: default seconds to wait for an answer (restarted by progress).
+        max_timeout: default absolute cap on any wait.
     """
 
     def __init__(
@@ -85,10 +95,12 @@ class Peer:
         on_notification: NotificationHandler = _ignore_notification,
         on_violation: ViolationHandler | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        max_timeout: float = DEFAULT_MAX_TIMEOUT,
     ) -> None:
         self.connection = connection
         self.transport = transport
         self.timeout = timeout
+        self.max_timeout = max_timeout
         self._on_request = on_request
         self._on_notification = on_notification
         self._on_violation = on_violation
@@ -156,7 +168,10 @@ class Peer:
 
     async def _progress(self, event: ProgressReceived) -> None:
         waiter = self._waiters.get(event.request_id)
-        if waiter is not None and waiter.on_progress is not None:
+        if waiter is None:
+            return
+        waiter.extend()
+        if waiter.on_progress is not None:
             maybe = waiter.on_progress(event)
             if maybe is not None:
                 await maybe
@@ -203,14 +218,21 @@ class Peer:
         *,
         meta: dict[str, Any] | None = None,
         timeout: float | None = None,
+        max_timeout: float | None = None,
         on_progress: ProgressHandler | None = None,
     ) -> Any:
         """Send a request and wait for its typed result.
 
+        `timeout` is an idle limit: with `on_progress` given, each progress notification
+        restarts it; `max_timeout` caps the whole wait regardless of progress (spec:
+        basic/utilities/progress — progress MAY reset the clock, a maximum SHOULD apply).
+        0 or None means the peer's default; `math.inf` waits forever.
+
         Raises:
             RPCError: the peer answered with an error (subclass per code).
             RemoteProtocolError: the answer was not acceptable.
-            RequestTimeout: no answer within `timeout` (the request is then cancelled).
+            RequestTimeout: no answer in time (the request is then cancelled); the message
+                names which limit ran out.
             TransportError: the connection broke or was closed.
             LocalProtocolError: the request may not be sent now.
         """
@@ -225,22 +247,30 @@ class Peer:
             except BaseException:
                 self.connection.abandon(rid)  # it never left: it ends here
                 raise
-            limit = self.timeout if timeout is None else timeout
-            return await self._await(rid, method, waiter, limit)
+            waiter.idle = timeout or self.timeout
+            cap = max_timeout or self.max_timeout
+            waiter.cap_deadline = anyio.current_time() + cap
+            return await self._await(rid, method, waiter, cap)
         finally:
             del self._waiters[rid]
 
-    async def _await(self, rid: int, method: str, waiter: _Waiter, timeout: float) -> Any:
+    async def _await(self, rid: int, method: str, waiter: _Waiter, cap: float) -> Any:
         try:
-            with anyio.fail_after(timeout if timeout > 0 else math.inf):
+            with anyio.CancelScope() as scope:
+                waiter.scope = scope
+                waiter.extend()
                 await waiter.done.wait()
-        except TimeoutError:
-            await self._cancel(rid, f"timed out after {timeout:g}s")
-            raise RequestTimeout(f"{method} got no answer within {timeout:g}s") from None
-        except anyio.get_cancelled_exc_class():
+        except anyio.get_cancelled_exc_class():  # the caller was cancelled: tell the peer
             with anyio.CancelScope(shield=True):
                 await self._cancel(rid, "cancelled by the caller")
             raise
+        if scope.cancelled_caught and waiter.outcome is None:
+            capped = anyio.current_time() >= waiter.cap_deadline
+            why = (
+                f"the {cap:g}s cap" if capped else f"{waiter.idle:g}s without an answer or progress"
+            )
+            await self._cancel(rid, f"timed out after {why}")
+            raise RequestTimeout(f"{method} timed out: {why}")
         outcome = waiter.outcome
         if outcome is None:
             raise _closed_error(self.closed or ClosedError("connection closed"))

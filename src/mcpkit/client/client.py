@@ -23,7 +23,7 @@ import msgspec
 from anyio.abc import TaskGroup
 
 from mcpkit._version import __version__
-from mcpkit.peer import DEFAULT_TIMEOUT, Peer, ProgressHandler
+from mcpkit.peer import DEFAULT_MAX_TIMEOUT, DEFAULT_TIMEOUT, Peer, ProgressHandler
 from mcpkit.protocol.connection import Connection
 from mcpkit.protocol.context import CLIENT_CAPABILITIES, CLIENT_INFO, PROTOCOL_VERSION, SERVER_INFO
 from mcpkit.protocol.errors import (
@@ -73,7 +73,8 @@ class Client:
             command to spawn over stdio (a string, split like a shell would, or an argv list).
         env / cwd: for a spawned command (env is merged into this process's environment).
         era: "auto" negotiates; "legacy" or "modern" forces one.
-        timeout: default seconds to wait for any request's answer.
+        timeout: default seconds to wait for an answer; progress restarts it.
+        max_timeout: default absolute cap on any request, progress or not.
         probe_timeout: seconds to wait for the `server/discover` probe before assuming legacy.
         start_timeout: seconds for a spawned server to answer at all.
         handlers: low-level answers to server→client requests (legacy sessions), by method:
@@ -93,6 +94,7 @@ class Client:
         capabilities: dict[str, Any] | None = None,
         era: EraChoice = "auto",
         timeout: float = DEFAULT_TIMEOUT,
+        max_timeout: float = DEFAULT_MAX_TIMEOUT,
         probe_timeout: float = 10.0,
         start_timeout: float = 30.0,
         handlers: Mapping[str, Callable[[Any], Awaitable[Any]]] | None = None,
@@ -107,6 +109,7 @@ class Client:
         self.capabilities: dict[str, Any] = capabilities or {}
         self._era_choice = era
         self.timeout = timeout
+        self.max_timeout = max_timeout
         self.probe_timeout = probe_timeout
         self.start_timeout = start_timeout
         self.era: Era | None = None
@@ -145,6 +148,7 @@ class Client:
             on_request=self._on_request,
             on_notification=self._on_notification,
             timeout=self.timeout,
+            max_timeout=self.max_timeout,
         )
         tg: TaskGroup = await self._stack.enter_async_context(anyio.create_task_group())
         self._stack.callback(tg.cancel_scope.cancel)
@@ -281,6 +285,7 @@ class Client:
         params: Any = None,
         *,
         timeout: float | None = None,
+        max_timeout: float | None = None,
         meta: dict[str, Any] | None = None,
         on_progress: ProgressHandler | None = None,
     ) -> Any:
@@ -299,7 +304,12 @@ class Client:
                 **(meta or {}),
             }
         return await self.peer.request(
-            method, params, meta=meta, timeout=timeout, on_progress=on_progress
+            method,
+            params,
+            meta=meta,
+            timeout=timeout,
+            max_timeout=max_timeout,
+            on_progress=on_progress,
         )
 
     async def ping(self, *, timeout: float | None = None) -> None:
