@@ -1,23 +1,20 @@
-"""`x-mcp-header`: tool parameters mirrored into HTTP headers (spec 2026-07-28, server/tools).
+"""`Header(...)`: mark a tool parameter for the `Mcp-Param-*` HTTP header (`x-mcp-header`).
 
-Layer: server. `Annotated[str, Header("Region")]` marks a parameter so that HTTP clients
-send its value as `Mcp-Param-Region`, which gateways can route on without reading bodies.
-The spec constrains the annotation (clients MUST drop tools that break it), so a tool is
-checked when it is registered rather than being silently invisible to hosts later.
+Layer: server. `Annotated[str, Header("Region")]` puts `"x-mcp-header": "Region"` on the
+parameter's schema, so HTTP clients send its value as `Mcp-Param-Region` and gateways can
+route on it without reading bodies. The rules are checked at registration
+(`mcpkit.protocol.headers.check_headers`).
 """
 
 from __future__ import annotations
 
-import re
-from typing import Any, Final
+from typing import Any
 
 from pydantic import Field
 
-__all__ = ["HEADER_KEY", "Header", "check_headers"]
+from mcpkit.protocol.headers import HEADER_KEY
 
-HEADER_KEY: Final = "x-mcp-header"
-_TOKEN: Final = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")  # RFC 9110 token
-_ALLOWED_TYPES: Final = frozenset({"string", "integer", "boolean"})
+__all__ = ["Header"]
 
 
 def Header(name: str, *, description: str | None = None) -> Any:
@@ -26,25 +23,3 @@ def Header(name: str, *, description: str | None = None) -> Any:
     Do not mark sensitive parameters: headers are logged by proxies.
     """
     return Field(description=description, json_schema_extra={HEADER_KEY: name})
-
-
-def check_headers(tool_name: str, input_schema: dict[str, Any]) -> None:
-    """Check every `x-mcp-header` annotation of an input schema against the spec's rules.
-
-    Raises:
-        ValueError: a name that is not an HTTP token, a duplicate (case-insensitively), or an
-            annotation on something other than a top-level string, integer or boolean.
-    """
-    seen: set[str] = set()
-    for prop_name, prop in input_schema.get("properties", {}).items():
-        name = prop.get(HEADER_KEY) if isinstance(prop, dict) else None
-        if name is None:
-            continue
-        where = f"tool {tool_name!r}, parameter {prop_name!r}"
-        if not isinstance(name, str) or not _TOKEN.match(name):
-            raise ValueError(f"{where}: x-mcp-header {name!r} is not an HTTP token")
-        if name.lower() in seen:
-            raise ValueError(f"{where}: x-mcp-header {name!r} is used twice")
-        seen.add(name.lower())
-        if prop.get("type") not in _ALLOWED_TYPES:
-            raise ValueError(f"{where}: x-mcp-header is only allowed on string, integer or boolean")

@@ -19,9 +19,9 @@ import anyio.to_thread
 import msgspec
 
 from mcpkit.protocol.errors import RPCError, ToolError
+from mcpkit.protocol.headers import check_headers
 from mcpkit.protocol.types import CallToolResult, Icon, Tool, ToolAnnotations
 from mcpkit.server.content import error_result, to_call_tool_result
-from mcpkit.server.headers import check_headers
 from mcpkit.server.schema import FunctionSignature
 
 __all__ = ["TOOL_NAME", "RegisteredTool", "call_function", "call_tool", "make_tool"]
