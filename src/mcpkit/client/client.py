@@ -23,12 +23,20 @@ import msgspec
 from anyio.abc import TaskGroup
 
 from mcpkit._version import __version__
+from mcpkit.client.cache import ResultCache
+from mcpkit.client.features import Features
+from mcpkit.client.handlers import Handlers, maybe_await
 from mcpkit.peer import DEFAULT_MAX_TIMEOUT, DEFAULT_TIMEOUT, Peer, ProgressHandler
 from mcpkit.protocol.connection import Connection
-from mcpkit.protocol.context import CLIENT_CAPABILITIES, CLIENT_INFO, PROTOCOL_VERSION, SERVER_INFO
+from mcpkit.protocol.context import (
+    CLIENT_CAPABILITIES,
+    CLIENT_INFO,
+    LOG_LEVEL,
+    PROTOCOL_VERSION,
+    SERVER_INFO,
+)
 from mcpkit.protocol.errors import (
     ConnectError,
-    MethodNotFound,
     RequestTimeout,
     RPCError,
     TransportError,
@@ -36,11 +44,8 @@ from mcpkit.protocol.errors import (
 )
 from mcpkit.protocol.events import NotificationReceived, RequestReceived
 from mcpkit.protocol.types import (
-    CallToolResult,
     DiscoverResult,
     InitializeResult,
-    ListToolsResult,
-    Tool,
 )
 from mcpkit.protocol.versions import (
     LATEST_LEGACY,
@@ -65,7 +70,7 @@ class Servable(Protocol):
     async def serve(self, transport: Transport) -> None: ...
 
 
-class Client:
+class Client(Features):
     """An MCP client for one server; use it as an async context manager.
 
     Args:
@@ -77,10 +82,12 @@ class Client:
         max_timeout: default absolute cap on any request, progress or not.
         probe_timeout: seconds to wait for the `server/discover` probe before assuming legacy.
         start_timeout: seconds for a spawned server to answer at all.
-        handlers: low-level answers to server→client requests (legacy sessions), by method:
-            `async (params) -> result`. `ping` is always answered.
+        handlers: how the client answers a server's asks (sampling, elicitation, roots) and
+            what it does with what the server reports (logs, progress, changes); the declared
+            capabilities follow from it unless `capabilities` is given. A plain mapping of
+            method → `async (params) -> result` is accepted for custom methods.
         on_notification: called with `(method, params)` for every notification the server
-            sends.
+            sends (after the handlers' listeners).
     """
 
     def __init__(
@@ -97,16 +104,24 @@ class Client:
         max_timeout: float = DEFAULT_MAX_TIMEOUT,
         probe_timeout: float = 10.0,
         start_timeout: float = 30.0,
-        handlers: Mapping[str, Callable[[Any], Awaitable[Any]]] | None = None,
+        handlers: Handlers | Mapping[str, Callable[[Any], Awaitable[Any]]] | None = None,
         on_notification: Callable[[str, Any], Awaitable[None]] | None = None,
     ) -> None:
-        self._handlers = dict(handlers or {})
+        if handlers is None or isinstance(handlers, Handlers):
+            self.handlers = handlers or Handlers()
+        else:
+            self.handlers = Handlers(extra=dict(handlers))
         self._on_notification_cb = on_notification
+        self.cache = ResultCache()
+        self.log_level: str | None = None
+        self._output_schemas = {}
         self._target = target
         self._env = env
         self._cwd = cwd
         self.info = {"name": name, "version": version}
-        self.capabilities: dict[str, Any] = capabilities or {}
+        self.capabilities: dict[str, Any] = (
+            self.handlers.capabilities() if capabilities is None else capabilities
+        )
         self._era_choice = era
         self.timeout = timeout
         self.max_timeout = max_timeout
@@ -262,14 +277,40 @@ class Client:
     async def _on_request(self, request: RequestReceived) -> Any:
         if request.method == "ping":
             return {}
-        handler = self._handlers.get(request.method)
-        if handler is None:
-            raise MethodNotFound(f"method not found: {request.method}")
-        return await handler(request.params)
+        return await self.handlers.answer(request.method, request.params)
 
     async def _on_notification(self, event: NotificationReceived) -> None:
+        method, params = event.method, event.params
+        handlers = self.handlers
+        if method == "notifications/message" and handlers.on_log is not None:
+            await maybe_await(handlers.on_log(params))
+        elif method.endswith("/list_changed") and method != "notifications/roots/list_changed":
+            kind = method.split("/")[1]
+            self.cache.invalidate(kind)
+            if handlers.on_list_changed is not None:
+                await maybe_await(handlers.on_list_changed(kind))
+        elif method == "notifications/resources/updated":
+            self.cache.invalidate("resource", params.uri)
+            if handlers.on_resource_updated is not None:
+                await maybe_await(handlers.on_resource_updated(params.uri))
         if self._on_notification_cb is not None:
-            await self._on_notification_cb(event.method, event.params)
+            await self._on_notification_cb(method, params)
+
+    async def cached_request(self, method: str, params: Any = None) -> Any:
+        """A request whose modern result may be served from the cache while fresh."""
+        if self.era is not Era.MODERN:
+            return await self.request(method, params)
+        cached = self.cache.get(method, params)
+        if cached is not None:
+            return cached
+        result = await self.request(method, params)
+        self.cache.put(method, params, result)
+        return result
+
+    async def roots_changed(self) -> None:
+        """Tell a legacy server the roots changed (modern servers ask each time)."""
+        if self.era is Era.LEGACY:
+            await self.peer.notify("notifications/roots/list_changed")
 
     # ---- requests --------------------------------------------------------------------
 
@@ -299,10 +340,10 @@ class Client:
             TransportError: the connection broke.
         """
         if self.era is Era.MODERN:
-            meta = {
-                **self._modern_meta(self.protocol_version or MODERN_VERSIONS[-1]),
-                **(meta or {}),
-            }
+            base = self._modern_meta(self.protocol_version or MODERN_VERSIONS[-1])
+            if self.log_level is not None:
+                base[LOG_LEVEL] = self.log_level
+            meta = {**base, **(meta or {})}
         return await self.peer.request(
             method,
             params,
@@ -318,26 +359,6 @@ class Client:
             await self.request("server/discover", timeout=timeout)
         else:
             await self.request("ping", timeout=timeout)
-
-    async def list_tools(self) -> list[Tool]:
-        """Every tool of the server (all pages)."""
-        tools: list[Tool] = []
-        cursor: str | None = None
-        while True:
-            result: ListToolsResult = await self.request(
-                "tools/list", {"cursor": cursor} if cursor else None
-            )
-            tools.extend(result.tools)
-            if result.next_cursor is msgspec.UNSET or not result.next_cursor:
-                return tools
-            cursor = result.next_cursor
-
-    async def call_tool(self, name: str, arguments: dict[str, Any] | None = None) -> CallToolResult:
-        """Call a tool. A tool's own failure is a result with `is_error`, not an exception."""
-        result: CallToolResult = await self.request(
-            "tools/call", {"name": name, "arguments": arguments or {}}
-        )
-        return result
 
 
 def _diagnose(transport: Transport) -> str:
