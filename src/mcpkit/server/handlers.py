@@ -86,7 +86,10 @@ def _cursor(request: RequestReceived) -> str | None:
 
 async def list_tools(server: Server, session: Session, request: RequestReceived) -> ListToolsResult:
     page, after = paginate(
-        [t.tool for t in server.tools.values()], _cursor(request), server.page_size
+        [t.tool for t in server.tools.values()],
+        _cursor(request),
+        server.page_size,
+        key=lambda tool: tool.name,
     )
     return ListToolsResult(tools=page, next_cursor=_unset(after))
 
@@ -113,7 +116,7 @@ async def list_resources(
     server: Server, session: Session, request: RequestReceived
 ) -> ListResourcesResult:
     items = [r.resource for r in server.resources.values()]
-    page, after = paginate(items, _cursor(request), server.page_size)
+    page, after = paginate(items, _cursor(request), server.page_size, key=lambda r: r.uri)
     return ListResourcesResult(resources=page, next_cursor=_unset(after))
 
 
@@ -121,7 +124,7 @@ async def list_templates(
     server: Server, session: Session, request: RequestReceived
 ) -> ListResourceTemplatesResult:
     items = [t.template for t in server.templates.values()]
-    page, after = paginate(items, _cursor(request), server.page_size)
+    page, after = paginate(items, _cursor(request), server.page_size, key=lambda t: t.uri_template)
     return ListResourceTemplatesResult(resource_templates=page, next_cursor=_unset(after))
 
 
@@ -169,7 +172,10 @@ async def list_prompts(
     server: Server, session: Session, request: RequestReceived
 ) -> ListPromptsResult:
     page, after = paginate(
-        [p.prompt for p in server.prompts.values()], _cursor(request), server.page_size
+        [p.prompt for p in server.prompts.values()],
+        _cursor(request),
+        server.page_size,
+        key=lambda prompt: prompt.name,
     )
     return ListPromptsResult(prompts=page, next_cursor=_unset(after))
 

@@ -244,20 +244,28 @@ class Server(Registry):
 
     def _stamp(self, request: RequestReceived, result: Any) -> Any:
         """Modern results: `_meta.serverInfo` (spec: SHOULD on every result) and caching hints
-        on cacheable ones (MUST), unless the handler set its own."""
-        if request.era is not Era.MODERN or not isinstance(result, msgspec.Struct):
+        on cacheable ones (MUST), unless the handler set its own. Structs and dicts alike."""
+        if request.era is not Era.MODERN:
+            return result
+        spec = METHODS.get(request.method)
+        policy = self.cache_for(request.method) if spec is not None and spec.cacheable else None
+        info = msgspec.to_builtins(self.info)
+        if isinstance(result, dict):
+            if result.get("resultType", "complete") != "complete":
+                return result
+            stamped = {**result, "_meta": {SERVER_INFO: info, **result.get("_meta", {})}}
+            if policy is not None and "ttlMs" not in result:
+                stamped.update(ttlMs=policy.ttl_ms, cacheScope=policy.scope)
+            return stamped
+        if not isinstance(result, msgspec.Struct):
             return result
         changes: dict[str, Any] = {}
         fields = result.__struct_fields__
         if "meta" in fields:
             own = result.meta if result.meta is not msgspec.UNSET else {}  # type: ignore[attr-defined]
-            changes["meta"] = {SERVER_INFO: msgspec.to_builtins(self.info), **own}
-        spec = METHODS.get(request.method)
-        cacheable = spec is not None and spec.cacheable and "ttl_ms" in fields
-        if cacheable and result.ttl_ms is msgspec.UNSET:  # type: ignore[attr-defined]
-            policy = self.cache_for(request.method)
-            changes["ttl_ms"] = policy.ttl_ms
-            changes["cache_scope"] = policy.scope
+            changes["meta"] = {SERVER_INFO: info, **own}
+        if policy is not None and "ttl_ms" in fields and result.ttl_ms is msgspec.UNSET:  # type: ignore[attr-defined]
+            changes.update(ttl_ms=policy.ttl_ms, cache_scope=policy.scope)
         return msgspec.structs.replace(result, **changes) if changes else result
 
     # ---- MRTR ------------------------------------------------------------------------
