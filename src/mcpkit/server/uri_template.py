@@ -7,15 +7,17 @@ associative arrays, explode `*`, prefix `:n`). Matching inverts the forms that c
 
     {a} {a,b}     one path segment each (never empty, no `/`); several split on `,`
     {.a} {/a,b}   one segment each, after its `.` or `/`
-    {a*} {+a}     the rest of the path ("multi-segment"): spans `/`, stops at `?`/`#`, may be empty
-    {#a}          the fragment (multi-segment); absent when the URI has none
-    {/a*}         path segments, as a list; absent when there are none
+    {a*} {+a}     the rest of the path (multi-segment): spans `/`, stops at `?`/`#`, may be empty
+    {#a} {/a*}    the fragment (multi-segment); path segments as a list. Both absent if none
     {?a,b} {&a}   query parameters, last in the template: any order, each optional, unknown
                   ones ignored; `{?a*}` collects a repeated `a=` into a list
 
-Everything else is expansion-only (`match` raises ValueError): `{a:3}`, `;`, an exploded
-`.`, several variables under `+`/`#`/explode, query expressions not at the end. Values are
-percent-decoded as UTF-8 (`+` stays `+`); a bad escape or bad UTF-8 means no match.
+A one-segment variable ends at the first character that can begin what follows it (`{a}-{b}`
+reads `x-y-z` as `x`, `y-z`). Expansion-only (`match` raises ValueError): `{a:3}`, `;`, an
+exploded `.`, several variables under `+`/`#`/`*`, query expressions before the end, two
+multi-segment variables (or fragments), a variable right after another (`{a}{b}`). So matching
+never backtracks much: its time is linear in the URI. Values are percent-decoded as UTF-8
+(`+` stays `+`); a bad escape or bad UTF-8 means no match.
 
 How path safety works: `file:///srv/{+path}` must not reach `/etc/passwd` or `../x`. If any
 decoded value (or list item) is rejected, the URI does not match: `match` returns None and the
@@ -44,8 +46,7 @@ __all__ = ["RouteMatch", "TemplateRouter", "UriTemplate", "Value", "Variables", 
 
 T = TypeVar("T")
 
-# A value for `expand`: text (numbers are formatted), a list, an associative array, or None.
-# None, an empty list and an empty mapping are "undefined": the variable is left out.
+# For `expand`: text, a number, a list, a mapping; None (like [] and {}) leaves the variable out.
 Value: TypeAlias = str | int | float | Sequence[str] | Mapping[str, str] | None
 Variables: TypeAlias = dict[str, str | list[str]]  # what `match` returns: decoded values
 
@@ -104,17 +105,17 @@ _Part: TypeAlias = str | _Expression  # a literal (already percent-encoded) or a
 
 # What a matched value is, which decides its safety rules (see the module docstring).
 _Kind = enum.Enum("_Kind", "SEGMENT PATH SEGMENTS QUERY")
+_Capture: TypeAlias = tuple[str, _Kind]  # a variable's name and what kind of value it holds
 
 
 @dataclass(frozen=True, slots=True)
 class _Matcher:
     regex: re.Pattern[str]
-    captures: tuple[tuple[str, _Kind], ...]
+    captures: tuple[_Capture, ...]
     query: Mapping[str, bool]  # query variable name -> explode
 
 
-class _Unmatchable(Exception):
-    """A template form `match` cannot invert (internal; surfaces as ValueError)."""
+class _Unmatchable(Exception): ...  # a form `match` cannot invert; surfaces as ValueError
 
 
 def is_template(text: str) -> bool:
@@ -203,7 +204,6 @@ class UriTemplate:
         return hash((UriTemplate, self._template))
 
 
-# --- parsing ----------------------------------------------------------------------------------
 def _parse(template: str) -> tuple[_Part, ...]:
     parts: list[_Part] = []
     position = 0
@@ -242,7 +242,6 @@ def _parse_expression(template: str, body: str) -> _Expression:
     return _Expression(body, operator, tuple(specs))
 
 
-# --- expansion --------------------------------------------------------------------------------
 def _encode(text: str, allow_reserved: bool) -> str:
     if not allow_reserved:
         return quote(text, safe="")
@@ -269,9 +268,7 @@ def _expand_varspec(operator: _Operator, spec: _VarSpec, value: Value) -> str | 
     if not members:
         return None
     if spec.prefix is not None:
-        raise ValueError(
-            f"prefix ':{spec.prefix}' cannot apply to the list or mapping {spec.name!r}"
-        )
+        raise ValueError(f"a prefix cannot apply to the list or mapping {spec.name!r}")
     return _expand_members(operator, spec, members)
 
 
@@ -306,64 +303,77 @@ def _labelled(operator: _Operator, label: str, encoded: str) -> str:
     return f"{label}={encoded}" if encoded else label + operator.ifemp
 
 
-# --- matching ---------------------------------------------------------------------------------
 def _compile(parts: tuple[_Part, ...]) -> _Matcher:
-    tail = list(itertools.takewhile(_is_query, reversed(parts)))[::-1]
+    is_query = lambda p: isinstance(p, _Expression) and p.operator in _QUERY_OPERATORS  # noqa: E731
+    tail = list(itertools.takewhile(is_query, reversed(parts)))[::-1]
+    head = parts[: len(parts) - len(tail)]
+    spanning = [p.operator == "#" for p in head if isinstance(p, _Expression) and _spans(p)]
+    _check_matchable(
+        max(spanning.count(True), spanning.count(False)) <= 1,
+        "two multi-segment variables (or two fragments) cannot be told apart",
+    )
     pieces: list[str] = []
-    captures: list[tuple[str, _Kind]] = []
-    for part in parts[: len(parts) - len(tail)]:
+    captures: list[_Capture] = []
+    for index, part in enumerate(head):
         if isinstance(part, str):
             pieces.append(re.escape(part))
-        else:
-            piece, names = _head_pattern(part)
-            pieces.append(piece)
-            captures.extend(names)
+            continue
+        piece, names = _head_pattern(part, _stop(head[index + 1 :], tail))
+        pieces.append(piece)
+        captures.extend(names)
     query: dict[str, bool] = {}
     for part in tail:
         assert isinstance(part, _Expression)
-        _check_matchable(part, not any(spec.prefix for spec in part.varspecs))
+        _check_matchable(not any(s.prefix for s in part.varspecs), f"{{{part.text}}} has a prefix")
         query.update((spec.name, spec.explode) for spec in part.varspecs)
         if part is tail[0]:  # `?` (or `&` after a literal `?`) opens the query
             pieces.append(f"(?:{re.escape(part.operator)}([^#]*))?")
     return _Matcher(re.compile("".join(pieces), re.DOTALL), tuple(captures), query)
 
 
-def _is_query(part: _Part) -> bool:
-    return isinstance(part, _Expression) and part.operator in _QUERY_OPERATORS
+def _spans(expression: _Expression) -> bool:
+    return expression.operator in ("+", "#") or any(s.explode for s in expression.varspecs)
 
 
-# (operator, spans segments) -> (pattern of one variable, joiner, kind); missing: unmatchable
-_PATTERNS: Final = {
-    ("", False): ("([^/?#]+)", ",", _Kind.SEGMENT),
-    (".", False): (r"\.([^/?#.]+)", "", _Kind.SEGMENT),
-    ("/", False): ("/([^/?#]+)", "", _Kind.SEGMENT),
-    ("", True): ("([^?#]*)", "", _Kind.PATH),
-    ("+", True): ("([^?#]*)", "", _Kind.PATH),
-    ("#", True): ("(?:#(.*))?", "", _Kind.PATH),
-    ("/", True): ("((?:/[^/?#]*)*)", "", _Kind.SEGMENTS),
+def _stop(rest: Sequence[_Part], tail: Sequence[_Part]) -> str | None:
+    """The character that ends a one-segment variable ("" the URI's end, None: unknown)."""
+    following = rest[0] if rest else (tail[0] if tail else "")
+    if isinstance(following, str):
+        return following[:1]
+    return _OPERATORS[following.operator].first or None
+
+
+# operator -> (pattern, kind) of a multi-segment variable (at most one per template, so the
+# backtracking of its greedy pattern stays linear)
+_SPANNING: Final = {
+    "": ("([^?#]*)", _Kind.PATH),
+    "+": ("([^?#]*)", _Kind.PATH),
+    "#": ("(?:#(.*))?", _Kind.PATH),
+    "/": ("((?:/[^/?#]*)*)", _Kind.SEGMENTS),
 }
 
 
-def _head_pattern(expression: _Expression) -> tuple[str, list[tuple[str, _Kind]]]:
+def _head_pattern(expression: _Expression, stop: str | None) -> tuple[str, list[_Capture]]:
     operator, specs = expression.operator, expression.varspecs
-    spans = operator in ("+", "#") or any(spec.explode for spec in specs)
-    row = _PATTERNS.get((operator, spans))
-    _check_matchable(expression, row is not None and not (spans and len(specs) > 1))
-    assert row is not None
-    pattern, joiner, kind = row
-    if joiner and len(specs) > 1:
-        pattern = "([^/?#,]+)"  # commas split the values (their own commas are encoded)
-    if any(spec.prefix for spec in specs):
-        _check_matchable(expression, False)
-    return joiner.join([pattern] * len(specs)), [(spec.name, kind) for spec in specs]
+    what = f"{{{expression.text}}} is expansion-only (a prefix, ';', '?' or '&' before the end"
+    ok = operator in ("", ".", "/", "+", "#") and not any(spec.prefix for spec in specs)
+    if _spans(expression):
+        ok = ok and len(specs) == 1 and operator in _SPANNING
+        _check_matchable(ok, what + ", an exploded '.', several variables under '+', '#', '*')")
+        pattern, kind = _SPANNING[operator]
+        return pattern, [(specs[0].name, kind)]
+    _check_matchable(ok, what + ")")
+    _check_matchable(stop is not None, f"{{{expression.text}}} follows a variable directly")
+    # A one-segment variable ends at the first character that can begin what follows it,
+    # possessively: the regex never backtracks into it, so matching stays linear.
+    ends = [operator or ","] * (len(specs) - 1) + [stop or ""]
+    classes = [f"{re.escape(operator)}([^/?#{re.escape(operator + end)}]++)" for end in ends]
+    return ("," if not operator else "").join(classes), [(s.name, _Kind.SEGMENT) for s in specs]
 
 
-def _check_matchable(expression: _Expression, ok: bool) -> None:
+def _check_matchable(ok: bool, reason: str) -> None:
     if not ok:
-        raise _Unmatchable(
-            f"{{{expression.text}}} is expansion-only (prefixes, ';', an exploded '.', several "
-            "variables under '+', '#' or '*', and query expressions not at the end)"
-        )
+        raise _Unmatchable(reason)
 
 
 def _match(matcher: _Matcher, uri: str) -> Variables | None:
@@ -394,11 +404,9 @@ def _merge_query(result: Variables, query: str, wanted: Mapping[str, bool]) -> V
             return None
         found.setdefault(key, []).append(value)
     for name, values in found.items():
-        if not wanted[name] and len(values) > 1:
-            return None  # one value expected, several given: ambiguous
-        value_or_list: str | list[str] = values if wanted[name] else values[0]
-        if result.setdefault(name, value_or_list) != value_or_list:
-            return None
+        merged: str | list[str] = values if wanted[name] else values[0]
+        if (len(values) > 1 and not wanted[name]) or result.setdefault(name, merged) != merged:
+            return None  # several values where one is expected, or a clash with the path
     return result
 
 
@@ -433,7 +441,6 @@ def _is_safe(value: str, kind: _Kind) -> bool:
     return kind is _Kind.PATH or len(segments) == 1
 
 
-# --- routing ----------------------------------------------------------------------------------
 class RouteMatch(NamedTuple, Generic[T]):
     """The winner of `TemplateRouter.match`: the route's value and the URI's variables."""
 
@@ -490,5 +497,4 @@ class TemplateRouter(Generic[T]):
         return len(self._routes)
 
     def __iter__(self) -> Iterator[tuple[UriTemplate, T]]:
-        """(template, value) pairs, in the order `match` tries them."""
         return iter([(template, value) for _, template, value in self._routes])
