@@ -226,3 +226,26 @@ async def test_tools_with_invalid_header_annotations_are_dropped() -> None:
 
     async with connect("modern", server) as client:
         assert [t.name for t in await client.list_tools()] == ["fine"]
+
+
+@ERAS
+async def test_listen_yields_change_events(era: EraChoice) -> None:
+    server = make_server()
+    async with connect(era, server) as client:
+        async with client.listen(tools=True, uris=["test://static"]) as subscription:
+            if era == "modern":
+                assert subscription.honoured == {
+                    "toolsListChanged": True,
+                    "resourceSubscriptions": ["test://static"],
+                }
+            server.remove_prompt("review")  # not asked for: not delivered
+            server.remove_tool("add")
+            server.notify_resource_updated("test://static")
+            events = []
+            with anyio.fail_after(5):
+                async for event in subscription:
+                    events.append(event)
+                    if len(events) == 2:
+                        break
+        assert [(e.kind, e.uri) for e in events] == [("tools", None), ("resource", "test://static")]
+        await client.ping()  # the connection outlives the subscription

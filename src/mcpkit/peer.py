@@ -220,8 +220,12 @@ class Peer:
         timeout: float | None = None,
         max_timeout: float | None = None,
         on_progress: ProgressHandler | None = None,
+        on_sent: Callable[[int], None] | None = None,
     ) -> Any:
         """Send a request and wait for its typed result.
+
+        `on_sent` is told the request's id once it is framed (a subscription's id is its
+        request's id).
 
         `timeout` is an idle limit: with `on_progress` given, each progress notification
         restarts it; `max_timeout` caps the whole wait regardless of progress (spec:
@@ -241,6 +245,8 @@ class Peer:
         token = next(self._progress_tokens) if on_progress else None
         rid, frame = self.connection.send_request(method, params, meta=meta, progress_token=token)
         waiter = self._waiters[rid] = _Waiter(on_progress=on_progress)
+        if on_sent is not None:
+            on_sent(rid)
         try:
             try:
                 await self.send(frame)

@@ -12,6 +12,7 @@ The fallback never depends on one particular error code.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shlex
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -26,6 +27,7 @@ from mcpkit._version import __version__
 from mcpkit.client.cache import ResultCache
 from mcpkit.client.features import Features
 from mcpkit.client.handlers import Handlers, maybe_await
+from mcpkit.client.subscriptions import Filter, Subscription, listen, route
 from mcpkit.peer import DEFAULT_MAX_TIMEOUT, DEFAULT_TIMEOUT, Peer, ProgressHandler
 from mcpkit.protocol.connection import Connection
 from mcpkit.protocol.context import (
@@ -113,6 +115,7 @@ class Client(Features):
             self.handlers = Handlers(extra=dict(handlers))
         self._on_notification_cb = on_notification
         self.cache = ResultCache()
+        self._subscriptions: list[Subscription] = []
         self.log_level: str | None = None
         self._output_schemas = {}
         self._target = target
@@ -279,8 +282,29 @@ class Client(Features):
             return {}
         return await self.handlers.answer(request.method, request.params)
 
+    def modern_meta(self) -> dict[str, Any]:
+        """The `_meta` every modern request of this client carries."""
+        base = self._modern_meta(self.protocol_version or MODERN_VERSIONS[-1])
+        if self.log_level is not None:
+            base[LOG_LEVEL] = self.log_level
+        return base
+
+    def listen(
+        self,
+        *,
+        tools: bool = False,
+        prompts: bool = False,
+        resources: bool = False,
+        uris: Sequence[str] = (),
+    ) -> contextlib.AbstractAsyncContextManager[Subscription]:
+        """Subscribe to the server's change events for the duration of an `async with`;
+        iterate the subscription for `ChangeEvent`s. Modern: `subscriptions/listen`;
+        legacy: `resources/subscribe` plus the session's notifications."""
+        return listen(self, Filter(tools, prompts, resources, tuple(uris)))
+
     async def _on_notification(self, event: NotificationReceived) -> None:
         method, params = event.method, event.params
+        route(self, method, params)
         handlers = self.handlers
         if method == "notifications/message" and handlers.on_log is not None:
             await maybe_await(handlers.on_log(params))
@@ -340,10 +364,7 @@ class Client(Features):
             TransportError: the connection broke.
         """
         if self.era is Era.MODERN:
-            base = self._modern_meta(self.protocol_version or MODERN_VERSIONS[-1])
-            if self.log_level is not None:
-                base[LOG_LEVEL] = self.log_level
-            meta = {**base, **(meta or {})}
+            meta = {**self.modern_meta(), **(meta or {})}
         return await self.peer.request(
             method,
             params,
