@@ -371,7 +371,7 @@ class Client(Features):
             meta=meta,
             timeout=timeout,
             max_timeout=max_timeout,
-            on_progress=on_progress,
+            on_progress=on_progress or self.handlers.on_progress,
         )
 
     async def ping(self, *, timeout: float | None = None) -> None:
