@@ -14,7 +14,8 @@ Hosts agree on the shape but not on the details, so `load_config` accepts the un
   `${env:VAR}` and `${workspaceFolder}` are replaced in command, args, env values, cwd, url and
   header values. An undefined variable is an error naming the server, field and variable.
   VS Code's `${input:id}` prompts are interactive, so they are an error here too.
-- `"disabled": true` skips the entry, as Claude Code and Cline do.
+- `"disabled": true` skips the entry (the switch several hosts' files carry); `load_config`
+  returns only the enabled servers.
 - Unknown keys (the Inspector's `protocolEra`, `roots`, ...) are kept verbatim in `extra`.
 - `timeout` is in seconds and becomes the `Client`'s default request timeout.
 
@@ -146,7 +147,7 @@ def _read(source: str | os.PathLike[str] | Mapping[str, Any]) -> tuple[Any, str]
         return source, "config"  # already parsed; _entries checks its shape
     if isinstance(source, str) and source.lstrip()[:1] in ("{", "["):
         return _parse_json(source, "config text"), "config text"
-    path = Path(source)
+    path = Path(source).expanduser()
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:

@@ -42,7 +42,14 @@ from mcpkit.protocol.errors import ConnectError
 from mcpkit.protocol.types import CallToolResult, Tool
 from mcpkit.transports.base import Transport
 
-__all__ = ["MAX_NAME_LENGTH", "ClientGroup", "ClientTarget", "GroupTool", "ToolNames", "exposed_name"]
+__all__ = [
+    "MAX_NAME_LENGTH",
+    "ClientGroup",
+    "ClientTarget",
+    "GroupTool",
+    "ToolNames",
+    "exposed_name",
+]
 
 MAX_NAME_LENGTH = 64
 _SEPARATOR = "__"
@@ -166,7 +173,9 @@ class ClientGroup:
         list_errors: servers left out of the last `list_tools()`, and why.
     """
 
-    def __init__(self, configs: Mapping[str, ServerConfig | ClientTarget], **client_kwargs: Any) -> None:
+    def __init__(
+        self, configs: Mapping[str, ServerConfig | ClientTarget], **client_kwargs: Any
+    ) -> None:
         self._sources = dict(configs)
         self._client_kwargs = client_kwargs
         self.clients: dict[str, Client] = {}
