@@ -39,8 +39,21 @@ LAYERS: dict[str, frozenset[str]] = {
     "server": frozenset({"protocol", "transports", "peer", "auth", "stores"}),
     "client": frozenset({"protocol", "transports", "peer", "auth", "stores"}),
     "testing": frozenset({"protocol", "transports", "peer", "auth", "stores", "server", "client"}),
+    # servers: pre-built servers, on the public API only (never the client)
+    "servers": frozenset({"", "protocol", "server"}),
     "cli": frozenset(
-        {"", "protocol", "transports", "peer", "auth", "stores", "server", "client", "testing"}
+        {
+            "",
+            "protocol",
+            "transports",
+            "peer",
+            "auth",
+            "stores",
+            "server",
+            "client",
+            "testing",
+            "servers",
+        }
     ),
 }
 LAYERS["__main__"] = LAYERS["cli"] | {"cli"}  # `python -m mcpkit`

@@ -112,11 +112,23 @@ def _typed(value: Any, type_: Any, method: str) -> Any:
 
 def apply_defaults(result: ElicitResult, schema: Any) -> ElicitResult:
     """Fill the schema's `default`s into accepted form content the user left out (spec:
-    client/elicitation — clients SHOULD pre-populate defaults)."""
+    client/elicitation — clients SHOULD pre-populate defaults).
+
+    Only values an `ElicitResult` can carry are filled: the schema allows a number default
+    (3.14) that `ElicitResult.content` (string, integer, boolean, string list) cannot send.
+    """
     if result.action != "accept" or not isinstance(schema, dict):
         return result
     content = {} if result.content is msgspec.UNSET else dict(result.content)
     for name, prop in schema.get("properties", {}).items():
-        if name not in content and isinstance(prop, dict) and "default" in prop:
+        if name in content or not isinstance(prop, dict) or "default" not in prop:
+            continue
+        if _sendable(prop["default"]):
             content[name] = prop["default"]
     return msgspec.structs.replace(result, content=content)
+
+
+def _sendable(value: Any) -> bool:
+    if isinstance(value, list):
+        return all(isinstance(item, str) for item in value)
+    return isinstance(value, str | bool | int)

@@ -226,9 +226,6 @@ async def listen(server: Server, session: Session, request: RequestReceived) -> 
     wanted = request.params.notifications
     honoured = server.honoured_filter(wanted)
     meta = {SUBSCRIPTION_ID: request.id}
-    await session.peer.notify(
-        "notifications/subscriptions/acknowledged", {"notifications": honoured, "_meta": meta}
-    )
     send, receive = anyio.create_memory_object_stream[Change](256)
 
     def hear(change: Change) -> None:
@@ -236,8 +233,12 @@ async def listen(server: Server, session: Session, request: RequestReceived) -> 
             with contextlib.suppress(anyio.WouldBlock):  # a slow listener loses events
                 send.send_nowait(change)
 
+    # Subscribe before acknowledging: a change right after the client sees the ack is kept.
     unsubscribe = server.bus.subscribe(hear)
     try:
+        await session.peer.notify(
+            "notifications/subscriptions/acknowledged", {"notifications": honoured, "_meta": meta}
+        )
         async with receive:
             async for change in receive:
                 await session.peer.notify(change.method, {**(change.params or {}), "_meta": meta})
