@@ -4,8 +4,10 @@ server reports, results are typed, cached and checked."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -15,7 +17,7 @@ import pytest
 from mcpkit.client import Client, EraChoice
 from mcpkit.client.features import TooManyRounds
 from mcpkit.client.handlers import Handlers
-from mcpkit.protocol.errors import RemoteProtocolError
+from mcpkit.protocol.errors import ConnectError, RemoteProtocolError, RequestTimeout
 from mcpkit.protocol.events import RequestReceived
 from mcpkit.protocol.types import CallToolResult, TextContent
 from mcpkit.server import Context, Server, Session
@@ -26,6 +28,7 @@ from tests.framework_server import make_server
 
 pytestmark = pytest.mark.anyio
 ERAS = pytest.mark.parametrize("era", ["legacy", "modern"])
+FRAMEWORK = Path(__file__).with_name("framework_server.py")
 
 
 def handlers(**overrides: Any) -> Handlers:
@@ -249,3 +252,18 @@ async def test_listen_yields_change_events(era: EraChoice) -> None:
                         break
         assert [(e.kind, e.uri) for e in events] == [("tools", None), ("resource", "test://static")]
         await client.ping()  # the connection outlives the subscription
+
+
+@pytest.mark.parametrize("target", ["memory", "stdio"])
+async def test_no_exception_group_reaches_the_caller(target: str) -> None:
+    """An error in the caller's block, or from the server, comes out as itself."""
+    server_target: Any = make_server() if target == "memory" else [sys.executable, str(FRAMEWORK)]
+    with pytest.raises(ValueError, match="the caller's own"):
+        async with Client(server_target):
+            raise ValueError("the caller's own error")
+    async with Client(server_target) as client:
+        with pytest.raises(RequestTimeout):
+            await client.call_tool("slow", {"seconds": 5}, timeout=0.1)
+    with pytest.raises(ConnectError):
+        async with Client([sys.executable, "-c", "raise SystemExit(4)"]):
+            pass
