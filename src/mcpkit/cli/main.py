@@ -2,6 +2,15 @@
 
 Layer: applications (cli). Built only on the public API. Imports stay lazy so that
 `mcpkit --version` and a stdio server's start-up do not pay for what they do not use.
+
+Serving: `mcpkit run TARGET`, `mcpkit server NAME`. Talking to a server (in `verbs`):
+`mcpkit list|call|read|prompt|ping SERVER ...`. Exit status:
+
+    0  success
+    1  the tool ran but returned `isError: true`
+    2  usage error: bad arguments, unknown config name, bad target
+    3  the server answered with a protocol or JSON-RPC error (unknown tool, invalid params)
+    4  connection failure: could not start or connect, the server died, or a timeout
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from mcpkit._version import __version__
+from mcpkit.cli import verbs
 
 if TYPE_CHECKING:
     from mcpkit.server import Server
@@ -21,13 +31,14 @@ __all__ = ["main"]
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="mcpkit", description="The Model Context Protocol, in Python."
+        prog="mcpkit",
+        description="The Model Context Protocol, in Python.",
+        epilog=verbs.EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"mcpkit {__version__}")
     sub = parser.add_subparsers(dest="command")
-    ping = sub.add_parser("ping", help="connect to a stdio server command and ping it")
-    ping.add_argument("server", help="the server command line, in one quoted argument")
-    ping.add_argument("--era", choices=["auto", "legacy", "modern"], default="auto")
+    verbs.add_verbs(sub)
     run = sub.add_parser("run", help="run a server defined in a Python file or module")
     run.add_argument(
         "target",
@@ -50,8 +61,8 @@ def _transport_option(parser: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     args = _parser().parse_args(argv)
-    if args.command == "ping":
-        return _ping(args.server, args.era)
+    if args.command in verbs.VERBS:
+        return verbs.run_verb(args)
     if args.command in ("run", "server"):
         from mcpkit.cli import targets
 
@@ -59,27 +70,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(lambda: targets.load_target(args.target), args.transport)
         return _serve(lambda: targets.load_named(args.name), args.transport)
     _parser().print_help()
-    return 0
-
-
-def _ping(server: str, era: str) -> int:
-    import anyio
-
-    from mcpkit.client import Client
-    from mcpkit.protocol.errors import MCPKitError
-
-    async def run() -> None:
-        async with Client(server, era=era) as client:  # type: ignore[arg-type]
-            await client.ping()
-            name = client.server_info.get("name", "?")
-            era_name = client.era.value if client.era else "?"
-            print(f"{name}: pong ({era_name} era, protocol {client.protocol_version})")
-
-    try:
-        anyio.run(run)
-    except MCPKitError as exc:
-        print(f"mcpkit: {exc}", file=sys.stderr)
-        return 1
     return 0
 
 

@@ -237,7 +237,7 @@ class Context:
 
         `messages` is one user text or a list of `SamplingMessage` dicts.
         """
-        self._require("sampling", "tools") if tools else self._require("sampling")
+        self._require(*(("sampling", "tools") if tools else ("sampling",)))
         if isinstance(messages, str):
             messages = [{"role": "user", "content": {"type": "text", "text": messages}}]
         params: dict[str, Any] = {"messages": list(messages), "maxTokens": max_tokens, **extra}

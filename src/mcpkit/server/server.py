@@ -19,6 +19,7 @@ method; this class holds what is registered, stamps what every modern result nee
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -55,7 +56,7 @@ __all__ = ["Server"]
 F = TypeVar("F", bound=Callable[..., Any])
 R = TypeVar("R")
 Lifespan = Callable[["Server"], contextlib.AbstractAsyncContextManager[Any]]
-_log = __import__("logging").getLogger("mcpkit.server")
+_log = logging.getLogger("mcpkit.server")
 
 
 class Server(Registry):
