@@ -38,6 +38,6 @@ def test_ping_both_eras() -> None:
 
 def test_ping_failure_is_a_clear_error_and_exit_code() -> None:
     done = run("ping", f"{sys.executable} -c 'import sys; sys.exit(5)'")
-    assert done.returncode == 1
+    assert done.returncode == 4
     assert done.stderr.startswith("mcpkit: ")
     assert "Traceback" not in done.stderr

@@ -60,7 +60,10 @@ def _transport_option(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and not verbs.take_pairs(args, extra):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command in verbs.VERBS:
         return verbs.run_verb(args)
     if args.command in ("run", "server"):

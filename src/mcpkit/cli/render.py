@@ -72,19 +72,22 @@ _TITLES: Final = {
 
 
 def print_listing(listing: Mapping[str, list[Mapping[str, Any]]]) -> None:
-    """One table per kind (`tools`, `resources`, `resourceTemplates`, `prompts`)."""
+    """One table per kind (`tools`, `resources`, `resourceTemplates`, `prompts`); a column
+    that is empty for every item (say, no tool has a title) is left out."""
     console = _console()
     for kind, items in listing.items():
         if not items:
             _text(console, f"{_TITLES[kind]}: none")
             continue
+        columns = [*_COLUMNS[kind], ("Description", lambda i: _short(i.get("description")))]
+        cells = [[read(item) for _, read in columns] for item in items]
+        shown = [n for n in range(len(columns)) if n == 0 or any(row[n] for row in cells)]
         table = Table(title=f"{_TITLES[kind]} ({len(items)})", title_justify="left")
-        columns = _COLUMNS[kind]
-        for heading, _ in columns:
-            table.add_column(heading, no_wrap=True)
-        table.add_column("Description", ratio=1)
-        for item in items:
-            table.add_row(*(read(item) for _, read in columns), _short(item.get("description")))
+        for n in shown:
+            last = n == len(columns) - 1
+            table.add_column(columns[n][0], no_wrap=not last, ratio=1 if last else None)
+        for row in cells:
+            table.add_row(*(row[n] for n in shown))
         console.print(table)
 
 

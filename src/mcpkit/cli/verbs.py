@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from mcpkit.client import Client
 
-__all__ = ["EXIT_CODES", "VERBS", "add_verbs", "run_verb"]
+__all__ = ["EXIT_CODES", "VERBS", "add_verbs", "run_verb", "take_pairs"]
 
 EXIT_CODES = """\
 exit status:
@@ -121,6 +121,15 @@ def _arguments_options(parser: argparse.ArgumentParser) -> None:
         help="an argument; the value is JSON when it parses as JSON, else text",
     )
     parser.add_argument("--args", metavar="JSON", help="arguments as a JSON object")
+
+
+def take_pairs(args: argparse.Namespace, extra: list[str]) -> bool:
+    """Adopt `key=value` pairs that came after an option (`call S T --json a=1`), which
+    argparse leaves over; False when `extra` holds anything else."""
+    if not hasattr(args, "pairs") or any(x.startswith("-") or "=" not in x for x in extra):
+        return False
+    args.pairs = [*args.pairs, *extra]
+    return True
 
 
 # ---- running a verb --------------------------------------------------------------------
