@@ -8,6 +8,7 @@ provider accepts; the naming rule is property-tested.
 from __future__ import annotations
 
 import re
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mcpkit.client import Client, ClientGroup, ConfigError, ServerConfig, load_config
+from mcpkit.client import Client, ClientGroup, ServerConfig, load_config
 from mcpkit.client.group import MAX_NAME_LENGTH, ClientTarget, ToolNames, exposed_name
 from mcpkit.protocol.errors import ClosedError, ConnectError, LocalProtocolError
 from mcpkit.server import Server
@@ -58,10 +59,18 @@ def config() -> dict[str, Any]:
                 "cwd": str(ROOT),
             },
             "broken": {"command": sys.executable, "args": ["-c", BROKEN]},
-            "remote": {"url": "https://example.com/mcp"},
+            "remote": {"url": f"http://127.0.0.1:{refused_port()}/mcp"},
             "off": {"command": "never-started", "disabled": True},
         }
     }
+
+
+def refused_port() -> int:
+    """A local port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
 
 
 def mixed_group() -> dict[str, ServerConfig | ClientTarget]:
@@ -88,8 +97,8 @@ async def test_group_connects_the_good_and_reports_the_bad() -> None:
             assert isinstance(broken, ConnectError)
             assert "fatal: no API token configured" in str(broken)
             assert "exit code 1" in str(broken)
-            assert isinstance(group.failures["remote"], ConfigError)
-            assert "not available yet" in str(group.failures["remote"])
+            assert isinstance(group.failures["remote"], ConnectError)
+            assert "127.0.0.1" in str(group.failures["remote"])
             clients = dict(group.clients)
         assert group.clients == {}
         assert sorted(group.failures) == ["broken", "remote"]

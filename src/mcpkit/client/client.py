@@ -76,9 +76,11 @@ class Client(Features):
     """An MCP client for one server; use it as an async context manager.
 
     Args:
-        target: a `Transport`, an in-process server (anything with `serve(transport)`), or a
-            command to spawn over stdio (a string, split like a shell would, or an argv list).
+        target: a `Transport`, an in-process server (anything with `serve(transport)`), an
+            `http://`/`https://` URL (Streamable HTTP), or a command to spawn over stdio (a
+            string, split like a shell would, or an argv list).
         env / cwd: for a spawned command (env is merged into this process's environment).
+        headers: HTTP headers sent with every request to a URL target (e.g. Authorization).
         era: "auto" negotiates; "legacy" or "modern" forces one.
         timeout: default seconds to wait for an answer; progress restarts it.
         max_timeout: default absolute cap on any request, progress or not.
@@ -98,6 +100,7 @@ class Client(Features):
         *,
         env: dict[str, str] | None = None,
         cwd: str | None = None,
+        headers: Mapping[str, str] | None = None,
         name: str = "mcpkit",
         version: str = __version__,
         capabilities: dict[str, Any] | None = None,
@@ -121,6 +124,7 @@ class Client(Features):
         self._target = target
         self._env = env
         self._cwd = cwd
+        self._headers = headers
         self.info = {"name": name, "version": version}
         self.capabilities: dict[str, Any] = (
             self.handlers.capabilities() if capabilities is None else capabilities
@@ -184,6 +188,10 @@ class Client(Features):
 
     async def _open_transport(self) -> Transport:
         target = self._target
+        if isinstance(target, str) and target.startswith(("http://", "https://")):
+            from mcpkit.transports.http import http_client  # lazy: `import mcpkit` skips httpx
+
+            return await self._stack.enter_async_context(http_client(target, headers=self._headers))
         if isinstance(target, str | list | tuple):
             from mcpkit.transports.stdio import stdio_client
 

@@ -91,23 +91,28 @@ class ServerConfig:
         `client_kwargs` go to `Client`; this entry's own settings win over them (`env` is
         merged, the entry's keys on top; `cwd` and `timeout` replace theirs when set).
 
+        An http entry's `headers` are merged over a `headers` keyword the same way.
+
         Raises:
-            ConfigError: the entry needs a transport mcpkit cannot open yet.
+            ConfigError: the entry needs a transport mcpkit cannot open yet (legacy sse).
         """
-        if self.transport != "stdio":
-            # The one place remote transports plug in, once mcpkit has an HTTP client.
+        if self.transport == "sse":
             raise ConfigError(
-                f"server {self.name!r}: transport {self.transport!r} ({self.url}): "
-                "the HTTP transport is not available yet"
+                f"server {self.name!r}: transport 'sse' ({self.url}): "
+                "the legacy SSE HTTP transport is not available yet"
             )
-        assert self.command is not None  # load_config guarantees it for stdio entries
         options = dict(client_kwargs)
+        if self.timeout is not None:
+            options["timeout"] = self.timeout
+        if self.transport == "http":
+            assert self.url is not None  # load_config guarantees it for http entries
+            headers = {**(options.pop("headers", None) or {}), **self.headers}
+            return Client(self.url, headers=headers or None, **options)
+        assert self.command is not None  # load_config guarantees it for stdio entries
         env = {**(options.pop("env", None) or {}), **self.env}
         options["env"] = env or None
         if self.cwd is not None:
             options["cwd"] = self.cwd
-        if self.timeout is not None:
-            options["timeout"] = self.timeout
         return Client([self.command, *self.args], **options)
 
 

@@ -1,0 +1,489 @@
+"""The Streamable HTTP client transport, both eras, over httpx.
+
+Layer: transports. It moves frames: each `send()` is one POST, and whatever the server answers
+(one JSON message, `202`, or an SSE stream of messages) is queued for `receive()`. It reads
+a frame's JSON only for what the HTTP binding itself requires, never to answer anything:
+
+- modern frames (`params._meta` names `io.modelcontextprotocol/protocolVersion`, spec
+  2026-07-28 basic/transports/streamable-http §Request Headers) are stamped with
+  `MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name` and, through the `param_headers` hook,
+  `Mcp-Param-*`, values encoded by `encode_header_value`;
+- legacy sessions (2025-03-26..2025-11-25 §Session Management): the `Mcp-Session-Id` of the
+  `initialize` response and the negotiated version (from its result) go on every later
+  request; after `notifications/initialized` a GET stream is opened for server-initiated
+  messages (`405` means the server offers none); `aclose()` DELETEs the session.
+
+Why each exchange runs in a background task: the peer above sends under one lock, and a
+legacy server may send a request in the middle of a response stream that the client must
+answer (another POST) before that stream ends. So `send()` only starts the exchange and
+returns; messages are queued as they arrive.
+
+Failures, so that no caller waits forever: an HTTP error with a JSON-RPC body queues that
+body (an error without an id gets the id of the request it answers); without one, a request
+gets a synthesized JSON-RPC error (-32601 for 404/405, else -32603) naming the status. A
+refused connection fails the transport with `ConnectError` (`BrokenError` once the server
+has answered before), and so does a `404` without a JSON-RPC body from a server that has never
+sent a message (a wrong URL: nothing speaks MCP there). A `404` to a request carrying a
+session id fails it with `BrokenError("session expired")` (re-initializing is the client
+layer's decision). A modern request whose frame
+the peer cancels (`notifications/cancelled`) has its POST closed instead, which is how
+modern HTTP cancels; the notification itself is not sent.
+
+Not done here: resuming a broken legacy SSE stream with `Last-Event-ID`/`retry`, the legacy
+HTTP+SSE (2024-11-05) transport, OAuth.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "HttpClientTransport",
+    "ParamHeaders",
+    "decode_header_value",
+    "encode_header_value",
+    "http_client",
+    "modern_headers",
+]
+
+import base64
+import binascii
+import contextlib
+import json
+import logging
+import math
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, final
+
+import anyio
+import httpx
+from anyio.abc import TaskGroup
+
+from mcpkit.protocol.errors import BrokenError, ClosedError, ConnectError, TransportError
+from mcpkit.transports.http_sse import SSEParser
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 30.0
+"""Seconds to connect, write a request, or wait for the server to close a session."""
+
+ParamHeaders = Callable[[str], Mapping[str, str]]
+"""For a tool name, its `x-mcp-header` annotations: argument name → header name (without the
+`Mcp-Param-` prefix). The client layer builds it from `tools/list`."""
+
+_PROTOCOL_VERSION_KEY = "io.modelcontextprotocol/protocolVersion"
+_NAME_PARAM = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
+_NAME_PARAM.update(dict.fromkeys(("tasks/get", "tasks/update", "tasks/cancel"), "taskId"))
+_SENTINEL_START, _SENTINEL_END = "=?base64?", "?="
+_ACCEPT = "application/json, text/event-stream"
+_METHOD_NOT_FOUND, _INTERNAL_ERROR = -32601, -32603
+
+
+# ---- header values (spec 2026-07-28 basic/transports/streamable-http §Value Encoding) ------
+
+
+def encode_header_value(value: str | int | bool) -> str:
+    """A value as an `Mcp-Name`/`Mcp-Param-*` header: booleans `true`/`false`, integers in
+    decimal, strings as they are unless they hold non-ASCII or control characters, start or
+    end with whitespace, or look like the sentinel: then `=?base64?<base64 of UTF-8>?=`."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    plain = all(" " <= char <= "~" for char in value) and value == value.strip(" ")
+    if plain and not (value.startswith(_SENTINEL_START) and value.endswith(_SENTINEL_END)):
+        return value
+    encoded = base64.b64encode(value.encode("utf-8")).decode("ascii")
+    return f"{_SENTINEL_START}{encoded}{_SENTINEL_END}"
+
+
+def decode_header_value(header: str) -> str:
+    """The inverse of `encode_header_value` for strings.
+
+    Raises:
+        ValueError: the sentinel wraps something that is not base64 of UTF-8.
+    """
+    if not (header.startswith(_SENTINEL_START) and header.endswith(_SENTINEL_END)):
+        return header
+    inner = header[len(_SENTINEL_START) : len(header) - len(_SENTINEL_END)]
+    try:
+        return base64.b64decode(inner, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise ValueError(f"malformed base64 header value {header!r}") from exc
+
+
+def modern_headers(message: Any, param_headers: ParamHeaders | None = None) -> dict[str, str]:
+    """The headers a modern request or notification must carry; `{}` for anything else
+    (a legacy frame, a response, a batch)."""
+    if not isinstance(message, dict) or not isinstance(message.get("method"), str):
+        return {}
+    params = message.get("params")
+    params = params if isinstance(params, dict) else {}
+    meta = params.get("_meta")
+    version = meta.get(_PROTOCOL_VERSION_KEY) if isinstance(meta, dict) else None
+    if not isinstance(version, str):
+        return {}
+    method = message["method"]
+    headers = {"MCP-Protocol-Version": version, "Mcp-Method": method}
+    name = params.get(_NAME_PARAM.get(method, ""))
+    if isinstance(name, str | int):
+        headers["Mcp-Name"] = encode_header_value(name)
+    if method == "tools/call" and param_headers is not None and isinstance(name, str):
+        headers.update(_param_headers(params.get("arguments"), param_headers(name)))
+    return headers
+
+
+def _param_headers(arguments: Any, annotations: Mapping[str, str]) -> dict[str, str]:
+    """`Mcp-Param-<Name>` for each annotated argument present with a string, integer or
+    boolean value; absent and null values send no header (spec: server/tools §x-mcp-header)."""
+    if not isinstance(arguments, dict):
+        return {}
+    headers = {}
+    for argument, header in annotations.items():
+        value = arguments.get(argument)
+        if isinstance(value, str | int):  # bool is an int
+            headers[f"Mcp-Param-{header}"] = encode_header_value(value)
+    return headers
+
+
+# ---- what one frame is, as far as HTTP cares ------------------------------------------------
+
+
+@dataclass
+class _Exchange:
+    """One POST: the frame's request id (None for notifications and responses), its method,
+    whether it is modern, and whether its response has been queued yet."""
+
+    frame: bytes
+    message: Any
+    headers: dict[str, str]
+    request_id: str | int | None = None
+    method: str | None = None
+    modern: bool = False
+    answered: bool = False
+    scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
+
+
+def _parse_frame(frame: bytes) -> Any:
+    try:
+        return json.loads(frame)
+    except ValueError:
+        return None  # not ours to judge: the server answers it
+
+
+def _error_response(request_id: str | int, code: int, message: str) -> bytes:
+    body = {"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}}
+    return json.dumps(body).encode()
+
+
+def _content_type(response: httpx.Response) -> str:
+    return str(response.headers.get("content-type", "")).split(";")[0].strip().lower()
+
+
+@final
+class HttpClientTransport:
+    """The client end of Streamable HTTP; made by `http_client` (see the module docstring).
+
+    `session_id` and `protocol_version` show the legacy session once it is established.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        http: httpx.AsyncClient,
+        task_group: TaskGroup,
+        *,
+        timeout: float,
+        headers: Mapping[str, str] | None = None,
+        param_headers: ParamHeaders | None = None,
+    ) -> None:
+        self.url = url
+        self._headers = dict(headers or {})
+        self._http = http
+        self._tg = task_group
+        self._timeout = timeout
+        self._param_headers = param_headers
+        self._inbox_in, self._inbox = anyio.create_memory_object_stream[bytes | TransportError](
+            math.inf
+        )
+        self._failure: TransportError | None = None
+        self._closed = False
+        self._running: set[anyio.CancelScope] = set()
+        self._reached = False  # has the server ever answered? (ConnectError vs BrokenError)
+        self._spoken = False  # has it ever sent a JSON-RPC message?
+        self._modern: dict[str | int, _Exchange] = {}
+        self._initialize_id: str | int | None = None
+        self.session_id: str | None = None
+        self.protocol_version: str | None = None
+
+    def describe(self) -> str:
+        return self.url
+
+    async def send(self, frame: bytes) -> None:
+        """Start the POST of one frame and return; its answers arrive through `receive()`."""
+        self._check_usable()
+        exchange = self._exchange_for(frame)
+        if exchange.method == "notifications/cancelled" and self._cancel_modern(exchange):
+            return
+        if exchange.modern and exchange.request_id is not None:
+            self._modern[exchange.request_id] = exchange
+        self._tg.start_soon(self._run_post, exchange)
+        await anyio.lowlevel.checkpoint()
+
+    async def receive(self) -> bytes:
+        """The next message from the server, in arrival order.
+
+        Raises:
+            ConnectError: the server could not be reached.
+            BrokenError: the connection or the legacy session was lost.
+            ClosedError: after `aclose()`.
+        """
+        if self._closed:
+            raise ClosedError(f"HTTP transport ({self.url}) is closed")
+        if self._failure is not None and self._inbox.statistics().current_buffer_used == 0:
+            raise self._failure
+        try:
+            item = await self._inbox.receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError):
+            raise ClosedError(f"HTTP transport ({self.url}) is closed") from None
+        if isinstance(item, TransportError):
+            raise item
+        return item
+
+    async def aclose(self) -> None:
+        """Stop every exchange, DELETE the legacy session (bounded), stop `receive()`.
+        Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        for scope in list(self._running):
+            scope.cancel()
+        with anyio.CancelScope(shield=True):
+            if self.session_id is not None and self._failure is None:
+                with anyio.move_on_after(self._timeout), contextlib.suppress(httpx.HTTPError):
+                    await self._http.delete(self.url, headers=self._session_headers())
+            self._inbox_in.close()
+            self._inbox.close()
+
+    # ---- outgoing ---------------------------------------------------------------------
+
+    def _check_usable(self) -> None:
+        if self._closed:
+            raise ClosedError(f"HTTP transport ({self.url}) is closed")
+        if self._failure is not None:
+            raise self._failure
+
+    def _exchange_for(self, frame: bytes) -> _Exchange:
+        message = _parse_frame(frame)
+        headers = {**self._headers, "Content-Type": "application/json", "Accept": _ACCEPT}
+        stamped = modern_headers(message, self._param_headers)
+        headers.update(stamped or self._session_headers())
+        exchange = _Exchange(frame, message, headers, modern=bool(stamped))
+        if isinstance(message, dict):
+            method, rid = message.get("method"), message.get("id")
+            exchange.method = method if isinstance(method, str) else None
+            if exchange.method is not None and isinstance(rid, str | int):
+                exchange.request_id = rid
+            if exchange.method == "initialize":
+                self._initialize_id = exchange.request_id
+        return exchange
+
+    def _session_headers(self) -> dict[str, str]:
+        headers = dict(self._headers)
+        if self.session_id is not None:
+            headers["Mcp-Session-Id"] = self.session_id
+        if self.protocol_version is not None:
+            headers["MCP-Protocol-Version"] = self.protocol_version
+        return headers
+
+    def _cancel_modern(self, exchange: _Exchange) -> bool:
+        """Modern HTTP cancels a request by closing its stream; True if that was done."""
+        params = exchange.message.get("params") if isinstance(exchange.message, dict) else None
+        target = params.get("requestId") if isinstance(params, dict) else None
+        cancelled = self._modern.get(target) if isinstance(target, str | int) else None
+        if cancelled is None:
+            return False
+        cancelled.answered = True  # the peer stopped waiting: synthesize nothing
+        cancelled.scope.cancel()
+        return True
+
+    # ---- one exchange (a background task; never raises) ------------------------------
+
+    async def _run_post(self, exchange: _Exchange) -> None:
+        self._running.add(exchange.scope)
+        with exchange.scope:
+            try:
+                request = self._http.build_request(
+                    "POST", self.url, content=exchange.frame, headers=exchange.headers
+                )
+                response = await self._http.send(request, stream=True)
+                try:
+                    self._reached = True
+                    await self._take_response(response, exchange)
+                finally:
+                    with anyio.CancelScope(shield=True):
+                        await response.aclose()
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                self._fail_connect(exc)
+            except httpx.HTTPError as exc:
+                self._answer(exchange, _INTERNAL_ERROR, f"HTTP exchange failed: {exc!r}")
+            except Exception as exc:  # a bug must not take the caller's task group down
+                logger.exception("HTTP exchange with %s failed", self.url)
+                self._answer(exchange, _INTERNAL_ERROR, f"HTTP exchange failed: {exc!r}")
+            finally:
+                self._running.discard(exchange.scope)
+                if exchange.request_id is not None:
+                    self._modern.pop(exchange.request_id, None)
+        if exchange.method == "notifications/initialized" and not self._closed:
+            self._tg.start_soon(self._run_get_stream)
+
+    async def _take_response(self, response: httpx.Response, exchange: _Exchange) -> None:
+        status = response.status_code
+        sent_session = "Mcp-Session-Id" in exchange.headers
+        if status == 404 and sent_session:
+            self._fail(BrokenError(f"{self.url}: session expired (HTTP 404)"))
+            return
+        if exchange.method == "initialize" and status < 300:
+            self.session_id = response.headers.get("mcp-session-id") or self.session_id
+        if _content_type(response) == "text/event-stream":
+            await self._read_events(response, exchange)
+        else:
+            body = await response.aread()
+            if body.strip():
+                self._deliver_body(body, exchange)
+        if status == 404 and not self._spoken and not exchange.answered:
+            self._fail(ConnectError(f"{self.url}: HTTP 404, no MCP endpoint at this URL"))
+            return
+        if status >= 400:
+            code = _METHOD_NOT_FOUND if status in (404, 405) else _INTERNAL_ERROR
+            self._answer(exchange, code, f"HTTP {status} {response.reason_phrase} from {self.url}")
+        elif exchange.request_id is not None:
+            self._answer(exchange, _INTERNAL_ERROR, f"HTTP {status} from {self.url}: no response")
+
+    async def _read_events(self, response: httpx.Response, exchange: _Exchange | None) -> None:
+        parser = SSEParser()
+        async for chunk in response.aiter_bytes():
+            for event in parser.feed(chunk):
+                if event.event == "message" and event.data.strip():
+                    self._deliver(event.data.encode(), _parse_frame(event.data.encode()), exchange)
+
+    def _deliver_body(self, body: bytes, exchange: _Exchange) -> None:
+        message = _parse_frame(body)
+        if message is None:
+            return  # not JSON: the request gets a synthesized error
+        if (
+            isinstance(message, dict)
+            and "error" in message
+            and message.get("id") is None
+            and exchange.request_id is not None
+        ):
+            message = {**message, "id": exchange.request_id}  # an HTTP error names no id
+            body = json.dumps(message).encode()
+        self._deliver(body, message, exchange)
+
+    def _deliver(self, frame: bytes, message: Any, exchange: _Exchange | None) -> None:
+        """Queue one message, noting whether it answers this exchange or `initialize`."""
+        self._spoken = True
+        items = message if isinstance(message, list) else [message]
+        for item in items:
+            if not isinstance(item, dict) or "method" in item:
+                continue
+            rid = item.get("id")
+            if exchange is not None and rid is not None and rid == exchange.request_id:
+                exchange.answered = True
+            result = item.get("result")
+            if rid is not None and rid == self._initialize_id and isinstance(result, dict):
+                version = result.get("protocolVersion")
+                self.protocol_version = version if isinstance(version, str) else None
+        with contextlib.suppress(anyio.ClosedResourceError):
+            self._inbox_in.send_nowait(frame)
+
+    def _answer(self, exchange: _Exchange, code: int, message: str) -> None:
+        """Unless its response came, answer the request with a synthesized error."""
+        if exchange.request_id is None:
+            logger.warning("%s (for a %s)", message, exchange.method or "response")
+            return
+        if exchange.answered:
+            return
+        exchange.answered = True
+        with contextlib.suppress(anyio.ClosedResourceError):
+            self._inbox_in.send_nowait(_error_response(exchange.request_id, code, message))
+
+    def _fail_connect(self, exc: Exception) -> None:
+        error_type = BrokenError if self._reached else ConnectError
+        self._fail(error_type(f"cannot reach {self.url}: {exc or type(exc).__name__}"))
+
+    def _fail(self, error: TransportError) -> None:
+        if self._failure is None:
+            self._failure = error
+            with contextlib.suppress(anyio.ClosedResourceError):
+                self._inbox_in.send_nowait(error)  # after what was queued before it
+
+    async def _run_get_stream(self) -> None:
+        """The legacy stream of server-initiated messages; `405`: the server has none."""
+        headers = {"Accept": "text/event-stream", **self._session_headers()}
+        scope = anyio.CancelScope()
+        self._running.add(scope)
+        try:
+            with scope:
+                async with self._http.stream("GET", self.url, headers=headers) as response:
+                    if response.status_code != 200:
+                        status = response.status_code
+                        logger.debug("%s offers no GET stream (HTTP %s)", self.url, status)
+                        return
+                    await self._read_events(response, None)
+        except httpx.HTTPError as exc:
+            logger.debug("the GET stream of %s ended: %r", self.url, exc)
+        except Exception:
+            logger.exception("the GET stream of %s failed", self.url)
+        finally:
+            self._running.discard(scope)
+
+
+@contextlib.asynccontextmanager
+async def http_client(
+    url: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    httpx_client: httpx.AsyncClient | None = None,
+    param_headers: ParamHeaders | None = None,
+) -> AsyncIterator[HttpClientTransport]:
+    """Talk Streamable HTTP to the MCP endpoint at `url`.
+
+    Args:
+        headers: sent with every request (e.g. `Authorization`).
+        timeout: seconds to connect and write; reads wait as long as the server streams
+            (request deadlines are the client layer's).
+        httpx_client: use this client (its base settings, auth, transport) and leave it open;
+            by default one is made and closed with the block.
+        param_headers: the `x-mcp-header` annotations per tool, for `Mcp-Param-*` headers.
+
+    A refused connection surfaces as `ConnectError` from `receive()`/`send()`. Exceptions
+    from the block propagate as they are, never wrapped in an ExceptionGroup.
+    """
+    async with contextlib.AsyncExitStack() as stack:
+        if httpx_client is None:
+            limits = httpx.Timeout(timeout, read=None)
+            httpx_client = await stack.enter_async_context(
+                httpx.AsyncClient(timeout=limits, follow_redirects=True)
+            )
+        failure: BaseException | None = None
+        async with anyio.create_task_group() as tg:
+            transport = HttpClientTransport(
+                url,
+                httpx_client,
+                tg,
+                timeout=timeout,
+                headers=headers,
+                param_headers=param_headers,
+            )
+            try:
+                yield transport
+            except BaseException as exc:  # re-raised below, outside the task group
+                failure = exc
+            finally:
+                await transport.aclose()
+                tg.cancel_scope.cancel()
+    if failure is not None:
+        raise failure

@@ -1,0 +1,404 @@
+"""Tests for the Streamable HTTP client transport (`mcpkit.transports.http`).
+
+Layer: tests. Three levels: the SSE parser and the header encoding are pure and tested
+directly (with hypothesis: any chunking gives the same events, encoding round-trips); the
+transport's HTTP behaviour (session headers, error synthesis, mid-stream server requests) is
+tested against scripted servers on `httpx.MockTransport`; and the whole client end to end
+against the official Python SDK's Streamable HTTP server on uvicorn (`interop`), with every
+frame validated against the schema. Every wait is bounded with `anyio.fail_after`.
+"""
+
+from __future__ import annotations
+
+import json
+import select
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mcpkit.client import Client
+from mcpkit.protocol.errors import BrokenError, ConnectError
+from mcpkit.protocol.types import TextContent
+from mcpkit.protocol.versions import Era
+from mcpkit.testing import Side, ValidatingTransport
+from mcpkit.transports.base import Transport
+from mcpkit.transports.http import (
+    HttpClientTransport,
+    decode_header_value,
+    encode_header_value,
+    http_client,
+    modern_headers,
+)
+from mcpkit.transports.http_sse import SSEEvent, SSEParser
+
+SERVER_SCRIPT = Path(__file__).resolve().parent / "interop" / "official_http_server.py"
+MODERN = "2026-07-28"
+META = {"io.modelcontextprotocol/protocolVersion": MODERN}
+Validating = Callable[[Transport, Side], ValidatingTransport]
+Handler = Callable[[httpx.Request], Coroutine[Any, Any, httpx.Response]]
+
+
+# ---- the SSE parser -------------------------------------------------------------------
+
+
+def parse(*chunks: bytes) -> list[SSEEvent]:
+    parser = SSEParser()
+    return [event for chunk in chunks for event in parser.feed(chunk)]
+
+
+def test_sse_fields_comments_and_multiline_data() -> None:
+    stream = b': hello\nevent: message\nid: 7\ndata: {"a":\ndata:1}\nretry: 50\n\n'
+    assert parse(stream) == [SSEEvent(data='{"a":\n1}', id="7", retry=50)]
+
+
+def test_sse_line_endings_bom_and_defaults() -> None:
+    stream = b"\xef\xbb\xbfdata: one\r\n\r\nevent: ping\rdata\r\rdata:two\n\n"
+    assert parse(stream) == [
+        SSEEvent(data="one"),
+        SSEEvent(data="", event="ping"),  # a bare `data` line is an empty data line
+        SSEEvent(data="two"),
+    ]
+
+
+def test_sse_events_without_data_and_unfinished_events_are_dropped() -> None:
+    parser = SSEParser()
+    assert parser.feed(b"id: 1\nretry: x\n\nevent: e\n\n") == []
+    assert parser.last_event_id == "1"
+    assert parser.retry is None
+    assert parser.feed(b"id: a\0b\ndata: x\n\ndata: unfinished") == [SSEEvent(data="x", id="1")]
+
+
+def test_sse_crlf_split_across_chunks_is_one_line_end() -> None:
+    assert parse(b"data: a\r", b"\ndata: b\r", b"", b"\n\r", b"\n") == [SSEEvent(data="a\nb")]
+
+
+_field_text = st.text(st.characters(blacklist_characters="\r\n\0", codec="utf-8"), max_size=12)
+_event = st.tuples(
+    st.lists(_field_text, min_size=1, max_size=3),
+    st.sampled_from(["", "message", "ping"]),
+    st.one_of(st.none(), _field_text),
+)
+
+
+def _encode(events: list[tuple[list[str], str, str | None]], ending: str) -> bytes:
+    lines: list[str] = [": a comment"]
+    for data, kind, event_id in events:
+        lines += [f"event: {kind}"] if kind else []
+        lines += [] if event_id is None else [f"id:{event_id}"]
+        lines += [f"data: {line}" for line in data]
+        lines.append("")
+    text = "".join(line + ending for line in lines)
+    return text.encode("utf-8")
+
+
+@given(
+    st.lists(_event, max_size=5),
+    st.sampled_from(["\n", "\r", "\r\n"]),
+    st.lists(st.integers(min_value=0), max_size=20),
+)
+@settings(max_examples=300)
+def test_sse_any_chunking_gives_the_same_events(
+    events: list[tuple[list[str], str, str | None]], ending: str, cuts: list[int]
+) -> None:
+    stream = _encode(events, ending)
+    whole = parse(stream)
+    points = sorted({cut % (len(stream) + 1) for cut in cuts})
+    pieces = [stream[a:b] for a, b in zip([0, *points], [*points, len(stream)], strict=True)]
+    assert parse(*pieces) == whole
+    assert [event.data for event in whole] == ["\n".join(data) for data, _, _ in events]
+    assert [event.event for event in whole] == [kind or "message" for _, kind, _ in events]
+
+
+# ---- header stamping and value encoding ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "header"),
+    [
+        ("get_weather", "get_weather"),
+        ("a b", "a b"),
+        ("file:///tmp/x.txt", "file:///tmp/x.txt"),
+        ("héllo", "=?base64?aMOpbGxv?="),
+        (" lead", "=?base64?IGxlYWQ=?="),
+        ("tab\there", "=?base64?dGFiCWhlcmU=?="),
+        ("=?base64?abc?=", "=?base64?PT9iYXNlNjQ/YWJjPz0=?="),
+        (42, "42"),
+        (-7, "-7"),
+        (True, "true"),
+        (False, "false"),
+    ],
+)
+def test_header_value_encoding(value: str | int | bool, header: str) -> None:
+    assert encode_header_value(value) == header
+
+
+@given(st.text())
+def test_header_values_round_trip_and_are_visible_ascii(value: str) -> None:
+    header = encode_header_value(value)
+    assert decode_header_value(header) == value
+    assert all(" " <= char <= "~" for char in header)
+    assert header == header.strip()
+
+
+def test_malformed_base64_is_rejected() -> None:
+    with pytest.raises(ValueError, match="malformed"):
+        decode_header_value("=?base64?not base64!?=")
+
+
+def test_modern_frames_are_stamped() -> None:
+    call = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {
+            "name": "wétter",
+            "arguments": {"city": "Zürich", "n": 3, "x": None},
+            "_meta": META,
+        },
+    }
+    annotations = {"wétter": {"city": "City", "n": "N", "x": "X", "absent": "Absent"}}
+    assert modern_headers(call, lambda name: annotations[name]) == {
+        "MCP-Protocol-Version": MODERN,
+        "Mcp-Method": "tools/call",
+        "Mcp-Name": encode_header_value("wétter"),
+        "Mcp-Param-City": encode_header_value("Zürich"),
+        "Mcp-Param-N": "3",
+    }
+    read = {"jsonrpc": "2.0", "id": 2, "method": "resources/read"}
+    read["params"] = {"uri": "file:///a", "_meta": META}
+    assert modern_headers(read)["Mcp-Name"] == "file:///a"
+    listing = {"jsonrpc": "2.0", "id": 3, "method": "tools/list", "params": {"_meta": META}}
+    assert modern_headers(listing) == {"MCP-Protocol-Version": MODERN, "Mcp-Method": "tools/list"}
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+        {"jsonrpc": "2.0", "id": 1, "result": {"_meta": META}},
+        [{"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"_meta": META}}],
+        None,
+    ],
+)
+def test_legacy_frames_responses_and_junk_are_not_stamped(message: Any) -> None:
+    assert modern_headers(message) == {}
+
+
+# ---- the transport against scripted servers -------------------------------------------------
+
+
+def rpc(body: dict[str, Any]) -> bytes:
+    return json.dumps({"jsonrpc": "2.0", **body}).encode()
+
+
+async def exchange(handler: Handler, *frames: bytes, answers: int) -> list[Any]:
+    """Send `frames` through a transport whose server is `handler`; return `answers` replies."""
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    async with http, http_client("http://mcp.test/mcp", httpx_client=http) as transport:
+        for frame in frames:
+            await transport.send(frame)
+        with anyio.fail_after(5):
+            return [json.loads(await transport.receive()) for _ in range(answers)]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("status", "code"), [(500, -32603), (404, -32601), (405, -32601), (200, -32603)]
+)
+async def test_http_errors_without_a_body_answer_the_request(status: int, code: int) -> None:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if json.loads(request.content)["method"] == "initialize":
+            return httpx.Response(200, json={"jsonrpc": "2.0", "id": 0, "result": {}})
+        return httpx.Response(status, text="oops")
+
+    first = rpc({"id": 0, "method": "initialize", "params": {}})
+    replies = await exchange(handler, first, rpc({"id": 1, "method": "x"}), answers=2)
+    assert replies[1]["id"] == 1
+    assert replies[1]["error"]["code"] == code
+    assert str(status) in replies[1]["error"]["message"]
+
+
+@pytest.mark.anyio
+async def test_a_json_rpc_error_body_is_passed_on_with_the_request_id() -> None:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        error = {"code": -32022, "message": "unsupported", "data": {"supported": ["x"]}}
+        return httpx.Response(400, json={"jsonrpc": "2.0", "id": None, "error": error})
+
+    [reply] = await exchange(handler, rpc({"id": 5, "method": "server/discover"}), answers=1)
+    assert reply["id"] == 5
+    assert reply["error"]["code"] == -32022
+    assert reply["error"]["data"] == {"supported": ["x"]}
+
+
+@pytest.mark.anyio
+async def test_legacy_session_headers_get_stream_and_delete() -> None:
+    seen: list[tuple[str, str | None, str | None]] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        session = request.headers.get("mcp-session-id")
+        seen.append((request.method, session, request.headers.get("mcp-protocol-version")))
+        if request.method != "POST":
+            return httpx.Response(405 if request.method == "GET" else 200)
+        body = json.loads(request.content)
+        if body.get("method") == "initialize":
+            result = {
+                "jsonrpc": "2.0",
+                "id": body["id"],
+                "result": {"protocolVersion": "2025-06-18"},
+            }
+            return httpx.Response(200, json=result, headers={"Mcp-Session-Id": "s1"})
+        if "id" not in body:
+            return httpx.Response(202)
+        return httpx.Response(200, json={"jsonrpc": "2.0", "id": body["id"], "result": {}})
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    async with http, http_client("http://mcp.test/mcp", httpx_client=http) as transport:
+        with anyio.fail_after(5):
+            await transport.send(rpc({"id": 0, "method": "initialize", "params": {}}))
+            await transport.receive()
+            assert (transport.session_id, transport.protocol_version) == ("s1", "2025-06-18")
+            await transport.send(rpc({"method": "notifications/initialized"}))
+            await transport.send(rpc({"id": 1, "method": "ping"}))
+            assert json.loads(await transport.receive())["id"] == 1
+    assert seen[0] == ("POST", None, None)
+    assert ("POST", "s1", "2025-06-18") in seen[1:]
+    assert ("GET", "s1", "2025-06-18") in seen or len(seen) == 4  # the GET may lose the race
+    assert seen[-1] == ("DELETE", "s1", "2025-06-18")
+
+
+@pytest.mark.anyio
+async def test_a_404_for_a_session_means_the_session_expired() -> None:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        if body["method"] == "initialize":
+            result = {"jsonrpc": "2.0", "id": 0, "result": {"protocolVersion": "2025-06-18"}}
+            return httpx.Response(200, json=result, headers={"Mcp-Session-Id": "s1"})
+        return httpx.Response(404)
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    async with http, http_client("http://mcp.test/mcp", httpx_client=http) as transport:
+        with anyio.fail_after(5):
+            await transport.send(rpc({"id": 0, "method": "initialize", "params": {}}))
+            await transport.receive()
+            await transport.send(rpc({"id": 1, "method": "tools/list"}))
+            with pytest.raises(BrokenError, match="session expired"):
+                await transport.receive()
+            with pytest.raises(BrokenError):
+                await transport.send(rpc({"id": 2, "method": "tools/list"}))
+
+
+@pytest.mark.anyio
+async def test_a_server_request_mid_stream_reaches_the_client_while_the_post_is_open() -> None:
+    answered = anyio.Event()
+
+    async def events() -> AsyncIterator[bytes]:
+        yield b'data: {"jsonrpc":"2.0","id":"s1","method":"ping"}\n\n'
+        await answered.wait()  # the stream stays open until the client has answered
+        yield b'data: {"jsonrpc":"2.0","id":1,"result":{}}\n\n'
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        if body.get("id") == "s1":
+            answered.set()
+            return httpx.Response(202)
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=events())
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    async with http, http_client("http://mcp.test/mcp", httpx_client=http) as transport:
+        with anyio.fail_after(5):
+            await transport.send(rpc({"id": 1, "method": "tools/call", "params": {"name": "t"}}))
+            assert json.loads(await transport.receive())["method"] == "ping"
+            await transport.send(rpc({"id": "s1", "result": {}}))
+            assert json.loads(await transport.receive()) == {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "result": {},
+            }
+
+
+@pytest.mark.anyio
+async def test_refused_connection_is_a_connect_error_naming_the_url() -> None:
+    url = "http://127.0.0.1:9/mcp"  # discard port: nothing listens there
+    with anyio.fail_after(10):
+        async with http_client(url) as transport:
+            assert transport.describe() == url
+            await transport.send(rpc({"id": 1, "method": "ping"}))
+            with pytest.raises(ConnectError, match=r"127\.0\.0\.1:9"):
+                await transport.receive()
+        with pytest.raises(ConnectError, match=r"127\.0\.0\.1:9"):
+            async with Client(url):
+                pass
+
+
+# ---- end to end against the official SDK's server ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sdk_url() -> Iterator[str]:
+    """The URL of the official SDK's Streamable HTTP server, running for this module."""
+    process = subprocess.Popen(
+        [sys.executable, str(SERVER_SCRIPT), "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        ready, _, _ = select.select([process.stdout], [], [], 30)
+        line = process.stdout.readline() if ready else ""
+        assert line.strip().isdigit(), f"the server did not start (exit {process.poll()})"
+        yield f"http://127.0.0.1:{line.strip()}/mcp"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        process.stdout.close() if process.stdout else None
+
+
+@pytest.mark.anyio
+@pytest.mark.interop
+@pytest.mark.parametrize(("era", "expected"), [("auto", Era.MODERN), ("legacy", Era.LEGACY)])
+async def test_official_sdk_server(
+    sdk_url: str, validating: Validating, era: Any, expected: Era
+) -> None:
+    with anyio.fail_after(30):
+        async with (
+            http_client(sdk_url) as transport,
+            Client(validating(transport, "client"), era=era) as client,
+        ):
+            assert client.era is expected
+            tools = await client.list_tools()
+            assert {"add", "shout", "ping_client"} <= {tool.name for tool in tools}
+            result = await client.call_tool("add", {"a": 2, "b": 40})
+            assert isinstance(result.content[0], TextContent)
+            assert result.content[0].text == "42"
+            await client.ping()
+            if expected is Era.LEGACY:
+                assert isinstance(transport, HttpClientTransport)
+                assert transport.session_id
+                pinged = await client.call_tool("ping_client", {})
+                assert isinstance(pinged.content[0], TextContent)
+                assert pinged.content[0].text == "client answered the ping"
+
+
+@pytest.mark.anyio
+@pytest.mark.interop
+async def test_client_accepts_a_url_and_a_wrong_path_is_a_connect_error(sdk_url: str) -> None:
+    with anyio.fail_after(30):
+        async with Client(sdk_url, headers={"X-Test": "1"}) as client:
+            assert client.era is Era.MODERN
+            assert (await client.call_tool("shout", {"text": "hi"})).content
+        with pytest.raises(ConnectError, match="404"):
+            async with Client(sdk_url.replace("/mcp", "/wrong")):
+                pass
