@@ -223,6 +223,13 @@ class Server(Registry):
         async with stdio_server() as transport:
             await self.serve(transport)
 
+    def http_app(self, path: str = "/mcp", **options: Any) -> Any:
+        """An ASGI app serving both eras over Streamable HTTP at `path` (mount it anywhere;
+        see `mcpkit.server.http.http_app` for the options). Loads the HTTP stack lazily."""
+        from mcpkit.server.http import http_app
+
+        return http_app(self, path, **options)
+
     def run(self) -> None:
         """Serve over stdio (blocking): the usual `if __name__ == "__main__": server.run()`."""
         anyio.run(self.serve_stdio)

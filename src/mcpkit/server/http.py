@@ -1,0 +1,284 @@
+"""Streamable HTTP for `Server`: one ASGI endpoint serving both protocol eras.
+
+Layer: server (the HTTP binding of the server); may import transports, protocol and peer.
+Nothing imports this module at `import mcpkit` time: uvicorn is loaded only by `serve_http`,
+and the app itself is raw ASGI (no starlette needed, though it mounts in Starlette/FastAPI).
+
+```python
+app = http_app(server)                  # mount anywhere: Mount("/", app=app)
+await serve_http(server, port=8000)     # or run it with uvicorn yourself
+```
+
+How a request is routed (spec 2026-07-28 basic/versioning, "dual-era server"):
+- a POST whose body's `params._meta` names a protocol version, or whose
+  `MCP-Protocol-Version` header is a modern version, is a **modern** single exchange
+  (`http_exchange.py`), with its `Mcp-*` headers checked against the body (`http_headers.py`);
+- a POST of `initialize` starts a **legacy session**; every other POST, GET and DELETE
+  belongs to the session named by `Mcp-Session-Id` (`http_sessions.py`);
+- GET and DELETE without a session id are 405 (the modern endpoint is POST-only).
+
+Long-lived state (legacy sessions, the idle reaper, the server's lifespan) lives in one
+background task group, the hub. It starts with the ASGI lifespan when the host sends one, or
+lazily on the first request (asyncio only) when mounted where lifespans do not reach;
+`await app.aclose()` stops it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from typing import Any, Final
+
+import anyio
+from anyio.abc import TaskGroup
+
+from mcpkit.protocol.context import PROTOCOL_VERSION
+from mcpkit.protocol.errors import INVALID_REQUEST, PARSE_ERROR
+from mcpkit.server.http_legacy import LegacyEndpoint
+from mcpkit.server.http_modern import ModernEndpoint
+from mcpkit.server.http_responses import (
+    BodyTooLarge,
+    Receive,
+    Scope,
+    Send,
+    error_body,
+    header_map,
+    read_body,
+    send_empty,
+    send_json,
+)
+from mcpkit.server.http_security import host_allowed, is_loopback, origin_allowed
+from mcpkit.server.http_sessions import SessionManager
+from mcpkit.server.server import Server
+
+__all__ = ["HTTPSettings", "MCPHTTPApp", "http_app", "serve_http"]
+
+MiB: Final = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class HTTPSettings:
+    """How the endpoint behaves. See `http_app` for the meaning of each field."""
+
+    path: str = "/mcp"
+    json_response: bool = False
+    allowed_hosts: tuple[str, ...] | None = None
+    allowed_origins: tuple[str, ...] | None = None
+    max_body: int = 4 * MiB
+    session_ttl: float = 30 * 60.0
+    max_sessions: int = 1000
+
+
+class _Hub:
+    """The background task group for what outlives a request, entered once."""
+
+    def __init__(self, server: Server, sessions: SessionManager) -> None:
+        self.server = server
+        self.sessions = sessions
+        self.tg: TaskGroup | None = None
+        self._ready = anyio.Event()
+        self._stop = anyio.Event()
+        self._stopped = anyio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def run(self, *, task_status: Any = anyio.TASK_STATUS_IGNORED) -> None:
+        try:
+            async with self.server.running(), anyio.create_task_group() as tg:
+                self.tg = tg
+                tg.start_soon(self.sessions.reap_forever)
+                self._ready.set()
+                task_status.started()
+                await self._stop.wait()
+                await self.sessions.end_all()
+                tg.cancel_scope.cancel()
+        finally:
+            self.tg = None
+            self._stopped.set()
+
+    async def ensure_started(self) -> TaskGroup:
+        """The hub's task group, starting the hub in the background if nothing did yet."""
+        if self.tg is None and self._task is None and not self._stop.is_set():
+            self._task = asyncio.get_running_loop().create_task(self.run())
+        with anyio.fail_after(10):
+            await self._ready.wait()
+        assert self.tg is not None, "the MCP HTTP app was closed"
+        return self.tg
+
+    async def aclose(self) -> None:
+        self._stop.set()
+        if self._ready.is_set():
+            with anyio.fail_after(10):
+                await self._stopped.wait()
+
+
+class MCPHTTPApp:
+    """The ASGI application built by `http_app`. `sessions` is the live legacy sessions."""
+
+    def __init__(self, server: Server, settings: HTTPSettings) -> None:
+        self.server = server
+        self.settings = settings
+        self.sessions = SessionManager(
+            server, ttl=settings.session_ttl, max_sessions=settings.max_sessions
+        )
+        self._hub = _Hub(server, self.sessions)
+        self._modern = ModernEndpoint(server, json_response=settings.json_response)
+        self._legacy = LegacyEndpoint(self.sessions, json_response=settings.json_response)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+        elif scope["type"] == "http":
+            await self._http(scope, receive, send)
+
+    async def aclose(self) -> None:
+        """End every session and the server's lifespan (needed only without ASGI lifespan)."""
+        await self._hub.aclose()
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        async with anyio.create_task_group() as tg:
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await tg.start(self._hub.run)
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await self._hub.aclose()
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if _route_path(scope) not in {self.settings.path, self.settings.path + "/"}:
+            await send_json(send, 404, error_body(INVALID_REQUEST, "not found"))
+            return
+        headers = header_map(scope)
+        refusal = self._refusal(scope, headers)
+        if refusal is not None:
+            await send_json(send, refusal[0], refusal[1])
+            return
+        tg = await self._hub.ensure_started()
+        method = scope["method"]
+        if method == "POST":
+            await self._post(headers, receive, send, tg)
+        elif method in {"GET", "DELETE"} and "mcp-session-id" not in headers:
+            await send_empty(send, 405, [(b"allow", b"POST")])
+        elif method == "GET":
+            await self._legacy.get(headers, receive, send)
+        elif method == "DELETE":
+            await self._legacy.delete(headers, send)
+        else:
+            await send_empty(send, 405, [(b"allow", b"GET, POST, DELETE")])
+
+    def _refusal(self, scope: Scope, headers: dict[str, str]) -> tuple[int, bytes] | None:
+        """Host (DNS rebinding) and Origin checks, before anything else happens."""
+        host = headers.get("host", "")
+        bound = scope.get("server") or ("", None)
+        loopback = is_loopback(str(bound[0])) if bound[0] else True
+        if not host_allowed(host, self.settings.allowed_hosts, loopback_bind=loopback):
+            return 421, error_body(INVALID_REQUEST, f"Host {host!r} is not allowed")
+        origin = headers.get("origin")
+        if origin is not None and not origin_allowed(origin, host, self.settings.allowed_origins):
+            return 403, error_body(INVALID_REQUEST, f"Origin {origin!r} is not allowed")
+        return None
+
+    async def _post(
+        self, headers: dict[str, str], receive: Receive, send: Send, tg: TaskGroup
+    ) -> None:
+        body = await self._body(headers, receive, send)
+        if body is None:
+            return
+        try:
+            message = json.loads(body)
+        except ValueError:
+            await send_json(send, 400, error_body(PARSE_ERROR, "invalid JSON"))
+            return
+        if not isinstance(message, dict):
+            reason = "the body must be one JSON-RPC message (batches are not supported)"
+            await send_json(send, 400, error_body(INVALID_REQUEST, reason))
+            return
+        if self._is_modern(message, headers):
+            await self._modern.post(message, body, headers, receive, send)
+        else:
+            await self._legacy.post(message, body, headers, send, tg)
+
+    async def _body(self, headers: dict[str, str], receive: Receive, send: Send) -> bytes | None:
+        limit = self.settings.max_body
+        too_large = error_body(INVALID_REQUEST, f"request body over {limit} bytes")
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            await send_json(send, 413, too_large)
+            return None
+        try:
+            return await read_body(receive, limit)
+        except BodyTooLarge:
+            await send_json(send, 413, too_large)
+        except anyio.EndOfStream:
+            pass  # the client left mid-body: nobody to answer
+        return None
+
+    def _is_modern(self, message: dict[str, Any], headers: dict[str, str]) -> bool:
+        if headers.get("mcp-protocol-version", "").strip() in self.server.modern_versions:
+            return True
+        params = message.get("params")
+        meta = params.get("_meta") if isinstance(params, dict) else None
+        return "method" in message and isinstance(meta, dict) and PROTOCOL_VERSION in meta
+
+
+def _route_path(scope: Scope) -> str:
+    path = str(scope.get("path", ""))
+    root = str(scope.get("root_path", ""))
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
+def http_app(
+    server: Server,
+    path: str = "/mcp",
+    *,
+    json_response: bool = False,
+    allowed_hosts: list[str] | tuple[str, ...] | None = None,
+    allowed_origins: list[str] | tuple[str, ...] | None = None,
+    max_body: int = 4 * MiB,
+    session_ttl: float = 30 * 60.0,
+    max_sessions: int = 1000,
+) -> MCPHTTPApp:
+    """The ASGI app serving `server` over Streamable HTTP (both eras) at `path`.
+
+    Args:
+        server: what to serve.
+        path: the endpoint, relative to where the app is mounted.
+        json_response: answer requests with one JSON body, never an SSE stream.
+        allowed_hosts: `Host` values to serve (`name` or `name:port`; `"*"` for any). Default:
+            loopback names only when bound to a loopback address, anything otherwise.
+        allowed_origins: `Origin` values to serve (`"*"` for any). Default: loopback origins
+            and the server's own. Requests without `Origin` are always served.
+        max_body: the largest request body, in bytes (413 beyond).
+        session_ttl: seconds a legacy session may sit idle before it is reclaimed.
+        max_sessions: the most legacy sessions at once (503 beyond).
+    """
+    settings = HTTPSettings(
+        path="/" + path.strip("/"),
+        json_response=json_response,
+        allowed_hosts=None if allowed_hosts is None else tuple(allowed_hosts),
+        allowed_origins=None if allowed_origins is None else tuple(allowed_origins),
+        max_body=max_body,
+        session_ttl=session_ttl,
+        max_sessions=max_sessions,
+    )
+    return MCPHTTPApp(server, settings)
+
+
+async def serve_http(
+    server: Server, host: str = "127.0.0.1", port: int = 8000, **app_kw: Any
+) -> None:
+    """Serve `server` over Streamable HTTP with uvicorn until cancelled or interrupted.
+
+    `app_kw` goes to `http_app` (path, json_response, allowed_hosts, ...).
+    """
+    import uvicorn
+
+    app = http_app(server, **app_kw)
+    config = uvicorn.Config(app, host=host, port=port, lifespan="on", log_level="warning")
+    try:
+        await uvicorn.Server(config).serve()
+    finally:
+        await app.aclose()

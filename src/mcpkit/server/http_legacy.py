@@ -1,0 +1,206 @@
+"""The legacy (2024-11-05 .. 2025-11-25) side of the MCP HTTP endpoint: sessions over HTTP.
+
+Layer: server (the HTTP binding of the server). Called by `http.py` for POSTs it has
+classified as legacy and for GET/DELETE with `Mcp-Session-Id`; the sessions themselves and
+the routing of what the server sends are in `http_sessions.py`.
+
+Spec 2025-11-25 basic/transports, "Streamable HTTP": `initialize` answers with the new
+session's id in `Mcp-Session-Id`; later requests without it get 400, with an unknown one 404;
+`MCP-Protocol-Version` must be the negotiated version (absent: assume 2025-03-26 and serve);
+a POSTed notification or response gets 202; a disconnect is not a cancellation.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Final
+
+import anyio
+from anyio.abc import TaskGroup
+
+from mcpkit.protocol.context import PROGRESS_TOKEN
+from mcpkit.protocol.errors import INTERNAL_ERROR, INVALID_REQUEST, TransportError
+from mcpkit.server.http_exchange import is_response_to
+from mcpkit.server.http_responses import (
+    Receive,
+    Send,
+    error_body,
+    send_empty,
+    send_json,
+    sse_event,
+    start_sse,
+    wait_disconnect,
+)
+from mcpkit.server.http_sessions import LegacySession, PostStream, SessionManager
+
+__all__ = ["LegacyEndpoint"]
+
+SESSION_HEADER: Final = "mcp-session-id"
+_END: Final = {"type": "http.response.body", "body": b"", "more_body": False}
+
+
+def _session_header(session: LegacySession) -> list[tuple[bytes, bytes]]:
+    return [(SESSION_HEADER.encode(), session.id.encode())]
+
+
+class LegacyEndpoint:
+    """Answers legacy POSTs, GETs and DELETEs against a `SessionManager`."""
+
+    def __init__(self, sessions: SessionManager, *, json_response: bool) -> None:
+        self.sessions = sessions
+        self.json_response = json_response
+
+    async def post(
+        self,
+        message: dict[str, Any],
+        body: bytes,
+        headers: dict[str, str],
+        send: Send,
+        tg: TaskGroup,
+    ) -> None:
+        if message.get("method") == "initialize" and "id" in message:
+            await self._initialize(message, body, send, tg)
+            return
+        session = await self._session(headers, send)
+        if session is None:
+            return
+        if "method" in message and "id" in message:
+            wants_sse = "text/event-stream" in headers.get("accept", "")
+            await self._request(session, message, body, wants_sse and not self.json_response, send)
+            return
+        try:  # a notification, or the client's answer to a server→client request
+            await session.ours.send(body)
+        except TransportError:
+            await send_json(send, 404, error_body(INVALID_REQUEST, "session ended"))
+            return
+        await send_empty(send, 202, _session_header(session))
+
+    async def get(self, headers: dict[str, str], receive: Receive, send: Send) -> None:
+        """The standalone SSE stream for messages not tied to a request."""
+        session = await self._session(headers, send)
+        if session is None:
+            return
+        if "text/event-stream" not in headers.get("accept", ""):
+            reason = "GET needs Accept: text/event-stream"
+            await send_json(send, 406, error_body(INVALID_REQUEST, reason))
+            return
+        stream = session.open_get()
+        if stream is None:
+            reason = "this session already has a GET stream open"
+            await send_json(send, 409, error_body(INVALID_REQUEST, reason))
+            return
+        try:
+            await start_sse(send, _session_header(session))
+            async with anyio.create_task_group() as tg:
+
+                async def stop_on_disconnect() -> None:
+                    await wait_disconnect(receive)
+                    tg.cancel_scope.cancel()
+
+                tg.start_soon(stop_on_disconnect)
+                async for frame in stream:
+                    await send(sse_event(frame))
+                tg.cancel_scope.cancel()
+            await send(_END)
+        finally:
+            session.close_get(stream)
+
+    async def delete(self, headers: dict[str, str], send: Send) -> None:
+        """End the session (spec: the client SHOULD, when it is done)."""
+        session_id = headers.get(SESSION_HEADER, "").strip()
+        if await self.sessions.end(session_id):
+            await send_empty(send, 200)
+        else:
+            await send_json(send, 404, error_body(INVALID_REQUEST, "unknown or expired session"))
+
+    async def _session(self, headers: dict[str, str], send: Send) -> LegacySession | None:
+        """The session this request names, or None after answering 400/404."""
+        session_id = headers.get(SESSION_HEADER)
+        if session_id is None:
+            reason = "missing Mcp-Session-Id header (send initialize first)"
+            await send_json(send, 400, error_body(INVALID_REQUEST, reason))
+            return None
+        session = self.sessions.get(session_id.strip())
+        if session is None:
+            await send_json(send, 404, error_body(INVALID_REQUEST, "unknown or expired session"))
+            return None
+        version = headers.get("mcp-protocol-version")
+        if version is not None and version.strip() != session.version:
+            reason = f"MCP-Protocol-Version {version!r} is not this session's {session.version!r}"
+            await send_json(send, 400, error_body(INVALID_REQUEST, reason))
+            return None
+        return session
+
+    async def _initialize(
+        self, message: dict[str, Any], body: bytes, send: Send, tg: TaskGroup
+    ) -> None:
+        """Start a session; its id goes out only if `initialize` succeeded. Always JSON:
+        the session header must be decided before the response starts."""
+        session = await self.sessions.create(tg)
+        if session is None:
+            busy = "too many sessions; try again later"
+            await send_json(send, 503, error_body(INTERNAL_ERROR, busy, message["id"]))
+            return
+        post = PostStream(message["id"], sse=False)
+        session.open_post(post)
+        try:
+            await session.ours.send(body)
+            response = await _response(post)
+        finally:
+            session.close_post(post)
+        if response is None or _is_error(response):
+            await self.sessions.end(session.id)
+            response = response or error_body(INTERNAL_ERROR, "initialize failed", message["id"])
+            await send_json(send, 200, response)
+            return
+        await send_json(send, 200, response, _session_header(session))
+
+    async def _request(
+        self, session: LegacySession, message: dict[str, Any], body: bytes, sse: bool, send: Send
+    ) -> None:
+        params = message.get("params")
+        meta = params.get("_meta") if isinstance(params, dict) else None
+        token = meta.get(PROGRESS_TOKEN) if isinstance(meta, dict) else None
+        post = PostStream(message["id"], sse=sse, progress_token=token)
+        session.open_post(post)
+        try:
+            try:
+                await session.ours.send(body)
+            except TransportError:
+                await send_json(send, 404, error_body(INVALID_REQUEST, "session ended"))
+                return
+            if sse:
+                await self._stream(session, post, send)
+                return
+            response = await _response(post)
+            if response is None:
+                await send_json(send, 404, error_body(INVALID_REQUEST, "session ended"))
+            else:
+                await send_json(send, 200, response, _session_header(session))
+        finally:
+            session.close_post(post)
+
+    async def _stream(self, session: LegacySession, post: PostStream, send: Send) -> None:
+        """Related messages, then the response, as SSE events (the stream ends after it)."""
+        await start_sse(send, _session_header(session))
+        async for frame in post.receive:
+            await send(sse_event(frame))
+            if is_response_to(frame, post.request_id):
+                break
+        await send(_END)
+
+
+async def _response(post: PostStream) -> bytes | None:
+    """Wait for the POST's response (None if the session ended first)."""
+    async for frame in post.receive:
+        if is_response_to(frame, post.request_id):
+            return frame
+    return None
+
+
+def _is_error(frame: bytes) -> bool:
+    try:
+        message = json.loads(frame)
+    except ValueError:
+        return True
+    return not isinstance(message, dict) or "error" in message

@@ -1,0 +1,141 @@
+"""Raw ASGI plumbing for the MCP endpoint: reading bodies, writing JSON, empty and SSE replies.
+
+Layer: server (the HTTP binding of the server). Only the ASGI message dicts; no starlette, no
+JSON-RPC routing (that is `http.py`, `http_sessions.py`, `http_exchange.py`).
+
+Why raw ASGI: the endpoint streams SSE while it watches for the client going away (a modern
+disconnect cancels the handler), which is simplest with the bare `receive`/`send` pair, and it
+keeps `mcpkit.server.http` working mounted anywhere an ASGI app can be.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any, Final, TypeAlias
+
+import anyio
+
+__all__ = [
+    "SSE_HEADERS",
+    "BodyTooLarge",
+    "Receive",
+    "Scope",
+    "Send",
+    "error_body",
+    "header_map",
+    "read_body",
+    "send_empty",
+    "send_json",
+    "sse_event",
+    "start_sse",
+    "wait_disconnect",
+]
+
+Scope: TypeAlias = MutableMapping[str, Any]
+Message: TypeAlias = MutableMapping[str, Any]
+Receive: TypeAlias = Callable[[], Awaitable[Message]]
+Send: TypeAlias = Callable[[Message], Awaitable[None]]
+
+SSE_HEADERS: Final = [
+    (b"content-type", b"text/event-stream"),
+    (b"cache-control", b"no-cache, no-transform"),
+    (b"x-accel-buffering", b"no"),  # spec: SHOULD, so proxies do not hold events back
+]
+
+
+class BodyTooLarge(Exception):
+    """The request body is over the configured limit (answered with 413)."""
+
+
+def header_map(scope: Scope) -> dict[str, str]:
+    """The request headers, names lower-cased (repeated headers joined with ', ')."""
+    found: dict[str, str] = {}
+    for raw_name, raw_value in scope.get("headers", []):
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        found[name] = f"{found[name]}, {value}" if name in found else value
+    return found
+
+
+async def read_body(receive: Receive, limit: int) -> bytes:
+    """The whole request body.
+
+    Raises:
+        BodyTooLarge: more than `limit` bytes arrived.
+        anyio.EndOfStream: the client went away before the body was complete.
+    """
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise anyio.EndOfStream
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def wait_disconnect(receive: Receive) -> None:
+    """Return once the client has gone away (call only after the body was read)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+def error_body(code: int, message: str, request_id: Any = None, data: Any = None) -> bytes:
+    """A JSON-RPC error response; without an id when the request's could not be read."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if data is not None:
+        error["data"] = data
+    body: dict[str, Any] = {"jsonrpc": "2.0", "error": error}
+    if request_id is not None:
+        body["id"] = request_id
+    return json.dumps(body).encode()
+
+
+async def send_json(
+    send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    """A complete `application/json` response."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+async def send_empty(
+    send: Send, status: int, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    """A response without a body (202 Accepted, 405, ...)."""
+    all_headers = [(b"content-length", b"0"), *(headers or [])]
+    await send({"type": "http.response.start", "status": status, "headers": all_headers})
+    await send({"type": "http.response.body", "body": b""})
+
+
+async def start_sse(send: Send, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    """Begin a `text/event-stream` response (200); events follow with `sse_event`."""
+    all_headers = [*SSE_HEADERS, *(headers or [])]
+    await send({"type": "http.response.start", "status": 200, "headers": all_headers})
+
+
+def sse_event(frame: bytes) -> Message:
+    """One SSE `message` event carrying one JSON-RPC frame (frames never contain newlines
+    once re-encoded compactly, but a multi-line frame is split into `data:` lines anyway)."""
+    lines = b"".join(b"data: " + line + b"\n" for line in frame.splitlines() or [b""])
+    return {
+        "type": "http.response.body",
+        "body": b"event: message\n" + lines + b"\n",
+        "more_body": True,
+    }

@@ -1,0 +1,280 @@
+"""Legacy Streamable HTTP sessions (2025-03-26 .. 2025-11-25): `Mcp-Session-Id` and routing.
+
+Layer: server (the HTTP binding of the server). A session is one long-lived `memory_pair`
+connection to `Server.serve`, started by a POST of `initialize`; every later POST feeds it
+a frame, and what the server sends back is routed to an HTTP stream.
+
+How outbound frames are routed (each goes on exactly one stream; spec 2025-11-25
+basic/transports, "MUST NOT broadcast"):
+
+1. A response goes to the POST that is waiting for that request id (dropped if it left).
+2. `notifications/progress` goes to the open SSE POST whose request carried that
+   `progressToken`.
+3. List-changed and `resources/updated` notifications are never about one request: they
+   go to the GET stream.
+4. Anything else (log messages, server→client requests such as `elicitation/create`,
+   pings) goes to the most recently opened SSE POST still waiting for its response.
+5. Whatever rules 2-4 could not place goes to the GET stream; while no GET stream is open
+   it waits in a backlog (the newest `BACKLOG` frames) that the next GET stream drains.
+
+Idle sessions (no request for `ttl` seconds and no stream open) are reclaimed by `reap`,
+which closes the connection and so ends the session's server task.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import math
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+
+import anyio
+from anyio.abc import TaskGroup
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from mcpkit.protocol.errors import TransportError
+from mcpkit.transports.memory import memory_pair
+
+if TYPE_CHECKING:
+    from mcpkit.server.server import Server
+
+__all__ = ["BACKLOG", "LegacySession", "PostStream", "SessionManager"]
+
+BACKLOG: Final = 1000
+_STREAM_BUFFER: Final = 256
+_TO_GET_STREAM: Final = frozenset(
+    {
+        "notifications/tools/list_changed",
+        "notifications/prompts/list_changed",
+        "notifications/resources/list_changed",
+        "notifications/resources/updated",
+        "notifications/roots/list_changed",
+    }
+)
+
+
+@dataclass(eq=False)
+class PostStream:
+    """One POST waiting for its response; `sse` POSTs also take related messages."""
+
+    request_id: Any
+    sse: bool
+    progress_token: Any = None
+    send: MemoryObjectSendStream[bytes] = field(init=False)
+    receive: MemoryObjectReceiveStream[bytes] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.send, self.receive = anyio.create_memory_object_stream[bytes](_STREAM_BUFFER)
+
+
+def _id_key(request_id: Any) -> tuple[str, Any]:
+    return (type(request_id).__name__, request_id)
+
+
+class LegacySession:
+    """One legacy session: its server connection and the HTTP streams it talks through."""
+
+    def __init__(self, session_id: str, clock: Callable[[], float]) -> None:
+        self.id = session_id
+        self.version: str | None = None
+        self._clock = clock
+        self.last_active = clock()
+        self.ours, self._theirs = memory_pair()
+        self._posts: dict[tuple[str, Any], PostStream] = {}
+        self._get: MemoryObjectSendStream[bytes] | None = None
+        self._backlog: collections.deque[bytes] = collections.deque(maxlen=BACKLOG)
+        self._scope = anyio.CancelScope()
+        self.closed = anyio.Event()
+        self.finished = anyio.Event()  # set once the session's server task has ended
+
+    # ---- lifetime ----------------------------------------------------------------------
+
+    async def run(self, server: Server) -> None:
+        """Serve until closed: the server connection plus the pump routing its output."""
+        try:
+            with self._scope:
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(server.serve, self._theirs)
+                    await self._pump()
+                    tg.cancel_scope.cancel()
+            await self.aclose()
+        finally:
+            self.finished.set()
+
+    async def aclose(self) -> None:
+        """End the session: stop its server task and end every stream it has open."""
+        self._scope.cancel()
+        for post in list(self._posts.values()):
+            post.send.close()
+        if self._get is not None:
+            self._get.close()
+        with anyio.CancelScope(shield=True):
+            await self.ours.aclose()
+            await self._theirs.aclose()
+        self.closed.set()
+
+    def touch(self) -> None:
+        self.last_active = self._clock()
+
+    @property
+    def busy(self) -> bool:
+        """Whether an HTTP stream is open (such a session is never idle)."""
+        return bool(self._posts) or self._get is not None
+
+    # ---- streams -----------------------------------------------------------------------
+
+    def open_post(self, post: PostStream) -> None:
+        self._posts[_id_key(post.request_id)] = post
+
+    def close_post(self, post: PostStream) -> None:
+        self._posts.pop(_id_key(post.request_id), None)
+        post.send.close()
+        post.receive.close()
+        self.touch()
+
+    def open_get(self) -> MemoryObjectReceiveStream[bytes] | None:
+        """The standalone stream's frames, backlog first; None if one is already open."""
+        if self._get is not None:
+            return None
+        send, receive = anyio.create_memory_object_stream[bytes](math.inf)
+        while self._backlog:
+            send.send_nowait(self._backlog.popleft())
+        self._get = send
+        return receive
+
+    def close_get(self, receive: MemoryObjectReceiveStream[bytes]) -> None:
+        receive.close()
+        if self._get is not None:
+            self._get.close()
+        self._get = None
+        self.touch()
+
+    # ---- routing -----------------------------------------------------------------------
+
+    async def _pump(self) -> None:
+        while True:
+            try:
+                frame = await self.ours.receive()
+            except TransportError:
+                return
+            await self._route(frame)
+
+    async def _route(self, frame: bytes) -> None:
+        try:
+            message = json.loads(frame)
+        except ValueError:
+            return
+        if not isinstance(message, dict):
+            return
+        target = self._target(message)
+        if target is not None:
+            try:
+                await target.send.send(frame)
+                return
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                if "method" not in message:
+                    return  # a response whose POST left: nobody else may have it
+        self._to_get(frame)
+
+    def _target(self, message: dict[str, Any]) -> PostStream | None:
+        method = message.get("method")
+        if method is None:
+            self._note_version(message)
+            return self._posts.get(_id_key(message.get("id")))
+        if method in _TO_GET_STREAM:
+            return None
+        open_sse = [post for post in self._posts.values() if post.sse]
+        if method == "notifications/progress":
+            token = (message.get("params") or {}).get("progressToken")
+            return next((p for p in open_sse if p.progress_token == token), None)
+        return open_sse[-1] if open_sse else None
+
+    def _note_version(self, message: dict[str, Any]) -> None:
+        result = message.get("result")
+        if self.version is None and isinstance(result, dict):
+            version = result.get("protocolVersion")
+            if isinstance(version, str):
+                self.version = version
+
+    def _to_get(self, frame: bytes) -> None:
+        if self._get is not None:
+            try:
+                self._get.send_nowait(frame)
+                return
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                self._get = None
+        self._backlog.append(frame)
+
+
+class SessionManager:
+    """All live sessions: create (up to `max_sessions`), look up, end, and reclaim idle ones."""
+
+    def __init__(
+        self,
+        server: Server,
+        *,
+        ttl: float,
+        max_sessions: int,
+        clock: Callable[[], float] = anyio.current_time,
+    ) -> None:
+        self.server = server
+        self.ttl = ttl
+        self.max_sessions = max_sessions
+        self.sessions: dict[str, LegacySession] = {}
+        self.clock = clock
+
+    def __len__(self) -> int:
+        return len(self.sessions)
+
+    def get(self, session_id: str) -> LegacySession | None:
+        session = self.sessions.get(session_id)
+        if session is not None:
+            session.touch()
+        return session
+
+    async def create(self, tg: TaskGroup) -> LegacySession | None:
+        """A new session running in `tg`; None when the cap is reached even after reaping."""
+        if len(self.sessions) >= self.max_sessions:
+            await self.reap()
+        if len(self.sessions) >= self.max_sessions:
+            return None
+        session = LegacySession(secrets.token_urlsafe(32), lambda: self.clock())
+        self.sessions[session.id] = session
+        tg.start_soon(self._run, session)
+        return session
+
+    async def _run(self, session: LegacySession) -> None:
+        try:
+            await session.run(self.server)
+        finally:
+            self.sessions.pop(session.id, None)
+
+    async def end(self, session_id: str) -> bool:
+        """End a session (DELETE); False if there was none."""
+        session = self.sessions.pop(session_id, None)
+        if session is None:
+            return False
+        await session.aclose()
+        return True
+
+    async def reap(self) -> int:
+        """End every session idle for longer than `ttl`; returns how many."""
+        deadline = self.clock() - self.ttl
+        idle = [s for s in self.sessions.values() if not s.busy and s.last_active < deadline]
+        for session in idle:
+            await self.end(session.id)
+        return len(idle)
+
+    async def reap_forever(self) -> None:
+        """Reap on a period of half the TTL (capped at a minute) until cancelled."""
+        period = min(max(self.ttl / 2, 0.01), 60.0)
+        while True:
+            await anyio.sleep(period)
+            await self.reap()
+
+    async def end_all(self) -> None:
+        for session_id in list(self.sessions):
+            await self.end(session_id)

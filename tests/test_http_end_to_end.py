@@ -1,0 +1,93 @@
+"""mcpkit's Client against mcpkit's Streamable HTTP server on real uvicorn: both eras, JSON
+and SSE responses, the server's asks answered over HTTP, every frame schema-checked."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+import pytest
+import uvicorn
+
+from mcpkit.client import Client, EraChoice, Handlers
+from mcpkit.protocol.versions import Era
+from mcpkit.testing.frames import FrameValidator
+from mcpkit.testing.transports import ValidatingTransport
+from mcpkit.transports.http import http_client
+from tests.framework_server import make_server
+
+pytestmark = pytest.mark.anyio
+
+
+@asynccontextmanager
+async def serving(**app_kw: Any) -> AsyncIterator[str]:
+    """The framework server on uvicorn at a free loopback port; yields the MCP URL."""
+    app = make_server().http_app(**app_kw)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(128)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        web = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(lambda: web.serve(sockets=[sock]))
+            yield f"http://127.0.0.1:{sock.getsockname()[1]}/mcp"
+            web.should_exit = True
+
+
+def answers() -> Handlers:
+    async def elicit(params: dict[str, Any]) -> dict[str, Any]:
+        return {"action": "accept", "content": {"name": "Ada"}}
+
+    async def sample(params: dict[str, Any]) -> dict[str, Any]:
+        return {"role": "assistant", "content": {"type": "text", "text": "hi!"}, "model": "m"}
+
+    return Handlers(elicitation=elicit, sampling=sample, roots=["file:///home/ada"])
+
+
+CASES = [
+    pytest.param(era, json_response, id=f"{era}-{'json' if json_response else 'sse'}")
+    for era in ("legacy", "modern")
+    for json_response in (False, True)
+]
+
+
+@pytest.mark.parametrize(("era", "json_response"), CASES)
+async def test_client_and_server_over_http(era: EraChoice, json_response: bool) -> None:
+    with anyio.fail_after(30):
+        async with (
+            serving(json_response=json_response) as url,
+            http_client(url) as transport,
+            Client(
+                ValidatingTransport(transport, FrameValidator(), side="client"),
+                era=era,
+                handlers=answers(),
+            ) as client,
+        ):
+            assert client.era is Era(era)
+            await client.ping()
+            names = [tool.name for tool in await client.list_tools()]
+            assert "forecast" in names
+            added = await client.call_tool("add", {"a": 2, "b": 40})
+            assert added.structured_content == {"result": 42}
+            ticks: list[float] = []
+            await client.call_tool(
+                "ticking",
+                {"ticks": 3, "interval": 0.01},
+                on_progress=lambda e: ticks.append(e.progress),
+            )
+            if not json_response:  # JSON answers carry the response only
+                assert ticks == [1, 2, 3]
+            greeted = await client.call_tool("greet")
+            assert greeted.content[0].text == "Hello, Ada!"  # type: ignore[union-attr]
+            read = await client.read_resource("test://items/4")
+            assert read.contents[0]["text"] == '{"id":4,"double":8}'
+
+
+async def test_client_by_url() -> None:
+    with anyio.fail_after(30):
+        async with serving() as url, Client(url) as client:
+            assert client.era is Era.MODERN
+            assert client.server_info["name"] == "framework"
