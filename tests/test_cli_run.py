@@ -7,11 +7,13 @@ must be status 2 with a one-line `mcpkit: ...` message and no traceback.
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import anyio
 import pytest
 
 from mcpkit.cli.targets import split_target
@@ -165,10 +167,28 @@ def test_prints_at_import_go_to_stderr(folder: Path) -> None:
     assert done.stdout == ""
 
 
-def test_only_stdio_transport(folder: Path) -> None:
-    done = run(folder, "run", "app.py", "--transport", "http")
-    assert done.returncode == 2
-    assert "invalid choice: 'http'" in done.stderr
+async def test_run_over_http(folder: Path) -> None:
+    """`mcpkit run app.py --transport http --port N` serves Streamable HTTP on loopback."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = [*MCPKIT, "run", "app.py", "--transport", "http", "--port", str(port)]
+    process = await anyio.open_process(command, cwd=str(folder))
+    try:
+        with anyio.fail_after(30):
+            while True:  # bounded: until uvicorn accepts connections
+                try:
+                    await (await anyio.connect_tcp("127.0.0.1", port)).aclose()
+                    break
+                except OSError:
+                    await anyio.sleep(0.05)
+            async with Client(f"http://127.0.0.1:{port}/mcp") as client:
+                await client.ping()
+                assert client.server_info["name"]
+    finally:
+        process.terminate()
+        await process.wait()
+        await process.aclose()
 
 
 async def test_bad_target_seen_by_a_client(folder: Path) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -67,7 +68,7 @@ def failed(done: subprocess.CompletedProcess[str], status: int) -> str:
 def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("config") / "servers.json"
     entry = {"command": sys.executable, "args": [str(ROOT / "tests" / "framework_server.py")]}
-    remote = {"url": "https://mcp.example.com/mcp"}
+    remote = {"type": "sse", "url": "https://mcp.example.com/sse"}
     path.write_text(json.dumps({"mcpServers": {"framework": entry, "remote": remote}}))
     return path
 
@@ -214,7 +215,6 @@ def test_a_silent_server_times_out_with_4() -> None:
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["ping", "https://mcp.example.com/mcp"], "the HTTP transport is not available yet"),
         (["ping", "nowhere/server.py"], "no such file"),
         (["call", FILE, "add", "a"], "not key=value"),
     ],
@@ -226,7 +226,14 @@ def test_usage_errors_exit_2(args: list[str], expected: str) -> None:
 def test_config_usage_errors_exit_2(config: Path) -> None:
     assert "unknown server 'framwork'" in failed(mcpkit("ping", "framwork", config=config), 2)
     remote = failed(mcpkit("list", "remote", config=config), 2)
-    assert "the HTTP transport is not available yet" in remote
+    assert "the legacy SSE HTTP transport is not available yet" in remote
+
+
+def test_an_unreachable_url_exits_4() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    assert f"127.0.0.1:{port}" in failed(mcpkit("ping", f"http://127.0.0.1:{port}/mcp"), 4)
 
 
 def test_argparse_errors_exit_2() -> None:

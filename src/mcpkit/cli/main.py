@@ -54,7 +54,15 @@ def _parser() -> argparse.ArgumentParser:
 
 def _transport_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--transport", choices=["stdio"], default="stdio", help="how to serve (default: stdio)"
+        "--transport",
+        choices=["stdio", "http"],
+        default="stdio",
+        help="how to serve (default: stdio; http: Streamable HTTP at http://HOST:PORT/mcp)",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default: loopback)")
+    parser.add_argument("--port", type=int, default=8000, help="HTTP port (default: 8000)")
+    parser.add_argument(
+        "--json-response", action="store_true", help="HTTP: answer with JSON instead of SSE"
     )
 
 
@@ -70,14 +78,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         from mcpkit.cli import targets
 
         if args.command == "run":
-            return _serve(lambda: targets.load_target(args.target), args.transport)
-        return _serve(lambda: targets.load_named(args.name), args.transport)
+            return _serve(lambda: targets.load_target(args.target), args)
+        return _serve(lambda: targets.load_named(args.name), args)
     _parser().print_help()
     return 0
 
 
-def _serve(load: Callable[[], Server], transport: str) -> int:
-    """Load a server and serve it until the client hangs up; 2 when it cannot be loaded."""
+def _serve(load: Callable[[], Server], args: argparse.Namespace) -> int:
+    """Load a server and serve it (stdio: until the client hangs up; http: until
+    interrupted); 2 when it cannot be loaded."""
     from mcpkit.cli.targets import TargetError
 
     try:
@@ -85,12 +94,25 @@ def _serve(load: Callable[[], Server], transport: str) -> int:
     except TargetError as exc:
         print(f"mcpkit: {exc}", file=sys.stderr)
         return 2
-    assert transport == "stdio"  # the only choice argparse allows, for now
     try:
-        server.run()
+        if args.transport == "http":
+            _serve_http(server, args)
+        else:
+            server.run()
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def _serve_http(server: Server, args: argparse.Namespace) -> None:
+    import anyio
+
+    from mcpkit.server.http import serve_http
+
+    print(f"mcpkit: serving on http://{args.host}:{args.port}/mcp", file=sys.stderr)
+    # Host checks follow the bind: loopback names only on a loopback bind (DNS rebinding).
+    json_response = args.json_response
+    anyio.run(lambda: serve_http(server, args.host, args.port, json_response=json_response))
 
 
 if __name__ == "__main__":

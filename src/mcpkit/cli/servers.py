@@ -90,15 +90,17 @@ def open_client(server: str, options: ServerOptions) -> Client:
         if client is not None:
             return client
     if server.startswith(("http://", "https://")):
-        return _remote(server)
+        return _remote(server, options)
     if _is_target(server):
         return _in_process(server, options)
     return _spawned(server, options)
 
 
-def _remote(url: str) -> Client:
-    """The one place remote (HTTP/SSE) servers will plug in."""
-    raise UsageError(f"{url}: the HTTP transport is not available yet")
+def _remote(url: str, options: ServerOptions) -> Client:
+    """A Streamable HTTP server by URL."""
+    from mcpkit.client import Client
+
+    return Client(url, **options.client_options())
 
 
 def _from_config(server: str, options: ServerOptions) -> Client | None:
@@ -121,9 +123,14 @@ def _from_config(server: str, options: ServerOptions) -> Client | None:
 
 
 def _configured(entry: ServerConfig, options: ServerOptions) -> Client:
-    if entry.transport != "stdio":
-        return _remote(entry.url or entry.name)
-    return entry.to_client(env=dict(options.env), **options.client_options())
+    from mcpkit.client import ConfigError
+
+    try:
+        if entry.transport != "stdio":
+            return entry.to_client(**options.client_options())
+        return entry.to_client(env=dict(options.env), **options.client_options())
+    except ConfigError as exc:  # e.g. the legacy SSE transport, not available yet
+        raise UsageError(str(exc)) from None
 
 
 def _is_bare_word(server: str) -> bool:
