@@ -310,3 +310,14 @@ def test_modern_requests_are_checked_against_their_own_version() -> None:
     with pytest.raises(LocalProtocolError, match="prompts"):
         client.send_request("prompts/list", meta=MODERN_META)
     client.send_request("tools/list", meta=MODERN_META)
+
+
+@pytest.mark.parametrize(
+    "method", ["initialize", "logging/setLevel", "resources/subscribe", "ping"]
+)
+def test_removed_methods_are_unknown_to_modern_requests_even_with_bad_params(method: str) -> None:
+    server = Connection(is_client=False)
+    frame = json.dumps(
+        {"jsonrpc": "2.0", "id": 5, "method": method, "params": {"_meta": MODERN_META}}
+    )
+    assert _reply(server.receive(frame.encode()))["error"]["code"] == -32601

@@ -75,6 +75,10 @@ _RESULT_TYPES = frozenset({"complete", "input_required"})
 NULL_ID_UNTIL = "2025-11-25"  # first version whose schema has no null error id
 
 
+class _MetaProbe(msgspec.Struct):
+    meta: Any = msgspec.field(default=None, name="_meta")
+
+
 class _ResultKind(msgspec.Struct):
     result_type: str = msgspec.field(default="complete", name="resultType")
 
@@ -181,7 +185,11 @@ class Connection:
         spec = METHODS.get(msg.method)
         if spec is not None and not spec.sendable_by(not self.is_client):
             raise RemoteProtocolError(f"method not found: {msg.method}", code=METHOD_NOT_FOUND)
-        params = _decode_params(msg, spec)
+        try:
+            params = _decode_params(msg, spec)
+        except RemoteProtocolError:
+            self._unknown_to_modern(msg, spec)  # a removed method is -32601, not -32602
+            raise
         meta = _meta_of(params)
         if not self.is_client and isinstance(meta, dict) and PROTOCOL_VERSION in meta:
             ctx = RequestContext.from_meta(meta, self.modern_versions)
@@ -191,6 +199,16 @@ class Connection:
             entry = self._legacy_entry(msg, params, spec, meta)
         self.requests.add_incoming(entry)
         return RequestReceived(msg.id, msg.method, params, entry.era, entry.version, entry.context)
+
+    def _unknown_to_modern(self, msg: JSONRPCRequest, spec: MethodSpec | None) -> None:
+        """Raise -32601 if `msg` names a modern version that does not have its method."""
+        try:
+            probe = codec.decode_payload(msg.params, _MetaProbe)
+        except msgspec.ValidationError:
+            return
+        version = probe.meta.get(PROTOCOL_VERSION) if isinstance(probe.meta, dict) else None
+        if not self.is_client and isinstance(version, str) and version in self.modern_versions:
+            self._check_known(msg.method, spec, version)
 
     def _legacy_entry(
         self, msg: JSONRPCRequest, params: Any, spec: MethodSpec | None, meta: Any
