@@ -8,12 +8,12 @@ STAMP := $(VENV)/.installed
 NPM_DIR := .cache/npm
 EVERYTHING := $(NPM_DIR)/node_modules/.bin/mcp-server-everything
 
-.PHONY: demo test lint typecheck pytest setup regen clean
+.PHONY: demo test lint typecheck pytest conformance setup regen clean
 
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py
 
-test: $(STAMP) $(EVERYTHING) lint typecheck pytest
+test: $(STAMP) $(EVERYTHING) lint typecheck pytest conformance
 
 setup: $(STAMP) $(EVERYTHING)
 
@@ -40,6 +40,11 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	MCPKIT_NPM_DIR=$(abspath $(NPM_DIR)) $(BIN)/pytest -q
+
+# The official conformance suite (server side, both eras + extensions) against
+# `mcpkit server everything` over HTTP; conformance/expected-failures.yml may only shrink.
+conformance: $(STAMP)
+	conformance/run-server
 
 regen: $(STAMP)
 	$(BIN)/python scripts/gen_wire_types.py
