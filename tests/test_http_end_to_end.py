@@ -6,14 +6,16 @@ from __future__ import annotations
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
 import pytest
 import uvicorn
 
 from mcpkit.client import Client, EraChoice, Handlers
+from mcpkit.protocol.errors import HeaderMismatch
 from mcpkit.protocol.versions import Era
+from mcpkit.server import Header
 from mcpkit.testing.frames import FrameValidator
 from mcpkit.testing.transports import ValidatingTransport
 from mcpkit.transports.http import http_client
@@ -91,3 +93,28 @@ async def test_client_by_url() -> None:
         async with serving() as url, Client(url) as client:
             assert client.era is Era.MODERN
             assert client.server_info["name"] == "framework"
+
+
+async def test_x_mcp_header_arguments_travel_as_headers() -> None:
+    server = make_server()
+
+    @server.tool()
+    def route(region: Annotated[str, Header("Region")], size: int = 1) -> str:
+        return f"{region}:{size}"
+
+    app = server.http_app()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(16)
+        web = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(lambda: web.serve(sockets=[sock]))
+            url = f"http://127.0.0.1:{sock.getsockname()[1]}/mcp"
+            with anyio.fail_after(30):
+                async with Client(url) as client:
+                    with pytest.raises(HeaderMismatch):  # not listed yet: no Mcp-Param-Region
+                        await client.call_tool("route", {"region": "eu"})
+                    await client.list_tools()  # learns which arguments are headers
+                    done = await client.call_tool("route", {"region": "eu-west  1", "size": 2})
+                    assert done.content[0].text == "eu-west  1:2"  # type: ignore[union-attr]
+            web.should_exit = True

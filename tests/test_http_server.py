@@ -50,8 +50,10 @@ class Endpoint:
         """The JSON-RPC frames of a JSON or SSE response, each validated."""
         kind = response.headers.get("content-type", "")
         if kind.startswith("text/event-stream"):
-            found = [
-                json.loads(line[5:]) for line in response.text.splitlines() if line[:5] == "data:"
+            found = [  # skipping priming events (empty data)
+                json.loads(line[5:])
+                for line in response.text.splitlines()
+                if line[:5] == "data:" and line[5:].strip()
             ]
         else:
             found = [response.json()]
@@ -347,7 +349,7 @@ async def test_legacy_elicitation_round_trip_on_the_post_stream() -> None:
 async def next_frame(lines: Any) -> dict[str, Any]:
     with anyio.fail_after(5):
         async for line in lines:
-            if line.startswith("data:"):
+            if line.startswith("data:") and line[5:].strip():
                 frame: dict[str, Any] = json.loads(line[5:])
                 return frame
     raise AssertionError("stream ended")

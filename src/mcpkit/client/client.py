@@ -121,6 +121,7 @@ class Client(Features):
         self._subscriptions: list[Subscription] = []
         self.log_level: str | None = None
         self._output_schemas = {}
+        self._header_params: dict[str, dict[str, str]] = {}
         self._target = target
         self._env = env
         self._cwd = cwd
@@ -191,7 +192,10 @@ class Client(Features):
         if isinstance(target, str) and target.startswith(("http://", "https://")):
             from mcpkit.transports.http import http_client  # lazy: `import mcpkit` skips httpx
 
-            return await self._stack.enter_async_context(http_client(target, headers=self._headers))
+            transport = http_client(
+                target, headers=self._headers, param_headers=self._param_headers
+            )
+            return await self._stack.enter_async_context(transport)
         if isinstance(target, str | list | tuple):
             from mcpkit.transports.stdio import stdio_client
 
@@ -234,7 +238,7 @@ class Client(Features):
                     (exc.data or {}).get("supported", []) if isinstance(exc.data, dict) else []
                 )
                 retry = pick_modern(offered)
-                if retry is None or retry == version:
+                if retry is None:  # the server speaks no modern version we do
                     return None
                 version = retry
                 continue
@@ -289,6 +293,10 @@ class Client(Features):
         if request.method == "ping":
             return {}
         return await self.handlers.answer(request.method, request.params)
+
+    def _param_headers(self, tool: str) -> dict[str, str]:
+        """The `x-mcp-header` arguments of a listed tool (argument → header name), for HTTP."""
+        return self._header_params.get(tool, {})
 
     def modern_meta(self) -> dict[str, Any]:
         """The `_meta` every modern request of this client carries."""

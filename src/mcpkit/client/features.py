@@ -20,7 +20,7 @@ from mcpkit.client.cache import ResultCache
 from mcpkit.client.handlers import Handlers
 from mcpkit.peer import ProgressHandler
 from mcpkit.protocol.errors import MCPKitError, RemoteProtocolError
-from mcpkit.protocol.headers import check_headers
+from mcpkit.protocol.headers import HEADER_KEY, check_headers
 from mcpkit.protocol.types import (
     CallToolResult,
     CompleteResult,
@@ -56,6 +56,7 @@ class Features:
     cache: ResultCache
     log_level: str | None
     _output_schemas: dict[str, dict[str, Any]]
+    _header_params: dict[str, dict[str, str]]
 
     async def request(
         self,
@@ -106,6 +107,11 @@ class Features:
                 continue
             if tool.output_schema is not msgspec.UNSET:
                 self._output_schemas[tool.name] = tool.output_schema
+            self._header_params[tool.name] = {
+                arg: prop[HEADER_KEY]
+                for arg, prop in tool.input_schema.get("properties", {}).items()
+                if isinstance(prop, dict) and HEADER_KEY in prop
+            }
             yield tool
 
     async def list_tools(self) -> list[Tool]:

@@ -26,7 +26,9 @@ lazily on the first request (asyncio only) when mounted where lifespans do not r
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -35,7 +37,7 @@ from anyio.abc import TaskGroup
 
 from mcpkit.protocol.context import PROTOCOL_VERSION
 from mcpkit.protocol.errors import INVALID_REQUEST, PARSE_ERROR
-from mcpkit.server.http_legacy import LegacyEndpoint
+from mcpkit.server.http_legacy import LegacyEndpoint, SSEOptions
 from mcpkit.server.http_modern import ModernEndpoint
 from mcpkit.server.http_responses import (
     BodyTooLarge,
@@ -51,6 +53,7 @@ from mcpkit.server.http_responses import (
 from mcpkit.server.http_security import host_allowed, is_loopback, origin_allowed
 from mcpkit.server.http_sessions import SessionManager
 from mcpkit.server.server import Server
+from mcpkit.stores.events import EventStore
 
 __all__ = ["HTTPSettings", "MCPHTTPApp", "http_app", "serve_http"]
 
@@ -68,6 +71,10 @@ class HTTPSettings:
     max_body: int = 4 * MiB
     session_ttl: float = 30 * 60.0
     max_sessions: int = 1000
+    event_store: EventStore | None = None
+    retry_ms: int = 1000
+    sse_keepalive: float = 15.0
+    sse_poll: Callable[[dict[str, Any]], bool] | None = None
 
 
 class _Hub:
@@ -119,11 +126,17 @@ class MCPHTTPApp:
         self.server = server
         self.settings = settings
         self.sessions = SessionManager(
-            server, ttl=settings.session_ttl, max_sessions=settings.max_sessions
+            server,
+            ttl=settings.session_ttl,
+            max_sessions=settings.max_sessions,
+            event_store=settings.event_store,
         )
         self._hub = _Hub(server, self.sessions)
         self._modern = ModernEndpoint(server, json_response=settings.json_response)
-        self._legacy = LegacyEndpoint(self.sessions, json_response=settings.json_response)
+        sse = SSEOptions(retry_ms=settings.retry_ms, keepalive=settings.sse_keepalive)
+        if settings.sse_poll is not None:
+            sse = dataclasses.replace(sse, poll=settings.sse_poll)
+        self._legacy = LegacyEndpoint(self.sessions, json_response=settings.json_response, sse=sse)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -199,7 +212,7 @@ class MCPHTTPApp:
         if self._is_modern(message, headers):
             await self._modern.post(message, body, headers, receive, send)
         else:
-            await self._legacy.post(message, body, headers, send, tg)
+            await self._legacy.post(message, body, headers, (receive, send), tg)
 
     async def _body(self, headers: dict[str, str], receive: Receive, send: Send) -> bytes | None:
         limit = self.settings.max_body
@@ -240,6 +253,10 @@ def http_app(
     max_body: int = 4 * MiB,
     session_ttl: float = 30 * 60.0,
     max_sessions: int = 1000,
+    event_store: EventStore | None = None,
+    retry_ms: int = 1000,
+    sse_keepalive: float = 15.0,
+    sse_poll: Callable[[dict[str, Any]], bool] | None = None,
 ) -> MCPHTTPApp:
     """The ASGI app serving `server` over Streamable HTTP (both eras) at `path`.
 
@@ -254,6 +271,12 @@ def http_app(
         max_body: the largest request body, in bytes (413 beyond).
         session_ttl: seconds a legacy session may sit idle before it is reclaimed.
         max_sessions: the most legacy sessions at once (503 beyond).
+        event_store: where legacy SSE events are kept for `Last-Event-ID` resumption
+            (default: a `MemoryEventStore`, per process; see its bounds).
+        retry_ms: the `retry:` (milliseconds) sent with each stream's priming event.
+        sse_keepalive: idle seconds before an SSE stream gets a `: ping` comment.
+        sse_poll: `sse_poll(request)` true closes that legacy request's SSE stream right
+            after its priming event (SSE polling); the client resumes it with a GET.
     """
     settings = HTTPSettings(
         path="/" + path.strip("/"),
@@ -263,6 +286,10 @@ def http_app(
         max_body=max_body,
         session_ttl=session_ttl,
         max_sessions=max_sessions,
+        event_store=event_store,
+        retry_ms=retry_ms,
+        sse_keepalive=sse_keepalive,
+        sse_poll=sse_poll,
     )
     return MCPHTTPApp(server, settings)
 

@@ -8,14 +8,21 @@ Spec 2025-11-25 basic/transports, "Streamable HTTP": `initialize` answers with t
 session's id in `Mcp-Session-Id`; later requests without it get 400, with an unknown one 404;
 `MCP-Protocol-Version` must be the negotiated version (absent: assume 2025-03-26 and serve);
 a POSTed notification or response gets 202; a disconnect is not a cancellation.
+
+Resumability (`http_streams.py`): an SSE POST opens with a priming event (an id, empty data,
+`retry:`), every event carries an id, and `GET` + `Last-Event-ID` resumes the stream that id
+belongs to: a POST stream until its response, the GET stream for good. `poll` lets the
+server close a POST stream right after priming (SSE polling, SEP-1699), so the client gets
+everything on the resumed stream.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Final
 
-import anyio
 from anyio.abc import TaskGroup
 
 from mcpkit.protocol.context import PROGRESS_TOKEN
@@ -27,11 +34,11 @@ from mcpkit.server.http_responses import (
     error_body,
     send_empty,
     send_json,
-    sse_event,
+    sse_priming,
     start_sse,
-    wait_disconnect,
 )
 from mcpkit.server.http_sessions import LegacySession, PostStream, SessionManager
+from mcpkit.server.http_streams import EventLog, follow_until_disconnect
 
 __all__ = ["LegacyEndpoint"]
 
@@ -43,21 +50,39 @@ def _session_header(session: LegacySession) -> list[tuple[bytes, bytes]]:
     return [(SESSION_HEADER.encode(), session.id.encode())]
 
 
+def _never(message: dict[str, Any]) -> bool:
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class SSEOptions:
+    """`retry_ms`: the `retry:` sent with priming events; `keepalive`: idle seconds before a
+    `: ping` comment; `poll(request)`: close that request's POST stream after priming."""
+
+    retry_ms: int = 1000
+    keepalive: float = 15.0
+    poll: Callable[[dict[str, Any]], bool] = _never
+
+
 class LegacyEndpoint:
     """Answers legacy POSTs, GETs and DELETEs against a `SessionManager`."""
 
-    def __init__(self, sessions: SessionManager, *, json_response: bool) -> None:
+    def __init__(
+        self, sessions: SessionManager, *, json_response: bool, sse: SSEOptions | None = None
+    ) -> None:
         self.sessions = sessions
         self.json_response = json_response
+        self.sse = sse or SSEOptions()
 
     async def post(
         self,
         message: dict[str, Any],
         body: bytes,
         headers: dict[str, str],
-        send: Send,
+        streams: tuple[Receive, Send],
         tg: TaskGroup,
     ) -> None:
+        receive, send = streams
         if message.get("method") == "initialize" and "id" in message:
             await self._initialize(message, body, send, tg)
             return
@@ -66,7 +91,8 @@ class LegacyEndpoint:
             return
         if "method" in message and "id" in message:
             wants_sse = "text/event-stream" in headers.get("accept", "")
-            await self._request(session, message, body, wants_sse and not self.json_response, send)
+            sse = wants_sse and not self.json_response
+            await self._request(session, message, body, sse, (receive, send))
             return
         try:  # a notification, or the client's answer to a server→client request
             await session.ours.send(body)
@@ -76,7 +102,7 @@ class LegacyEndpoint:
         await send_empty(send, 202, _session_header(session))
 
     async def get(self, headers: dict[str, str], receive: Receive, send: Send) -> None:
-        """The standalone SSE stream for messages not tied to a request."""
+        """The standalone SSE stream, or the resumption of a stream (`Last-Event-ID`)."""
         session = await self._session(headers, send)
         if session is None:
             return
@@ -84,26 +110,51 @@ class LegacyEndpoint:
             reason = "GET needs Accept: text/event-stream"
             await send_json(send, 406, error_body(INVALID_REQUEST, reason))
             return
-        stream = session.open_get()
-        if stream is None:
+        last_id = headers.get("last-event-id", "").strip()
+        log = await self._resumed(session, last_id) if last_id else session.get_log
+        if log is None:
+            reason = f"Last-Event-ID {last_id!r} names no stream this session can resume"
+            await send_json(send, 404, error_body(INVALID_REQUEST, reason))
+        elif log is session.get_log:
+            await self._get_stream(session, last_id or None, receive, send)
+        else:
+            await start_sse(send, _session_header(session))
+            await self._follow(session, log, last_id, receive, send)
+
+    async def _resumed(self, session: LegacySession, last_id: str) -> EventLog | None:
+        replay = await session.store.replay_after(last_id)
+        return None if replay is None else session.log_of(replay.stream_id)
+
+    async def _get_stream(
+        self, session: LegacySession, last_id: str | None, receive: Receive, send: Send
+    ) -> None:
+        cursor = await session.open_get()
+        if cursor is None:
             reason = "this session already has a GET stream open"
             await send_json(send, 409, error_body(INVALID_REQUEST, reason))
             return
         try:
             await start_sse(send, _session_header(session))
-            async with anyio.create_task_group() as tg:
-
-                async def stop_on_disconnect() -> None:
-                    await wait_disconnect(receive)
-                    tg.cancel_scope.cancel()
-
-                tg.start_soon(stop_on_disconnect)
-                async for frame in stream:
-                    await send(sse_event(frame))
-                tg.cancel_scope.cancel()
-            await send(_END)
+            await send(sse_priming(cursor, self.sse.retry_ms))
+            await self._follow(session, session.get_log, last_id or cursor, receive, send)
         finally:
-            session.close_get(stream)
+            session.close_get()
+
+    async def _follow(
+        self, session: LegacySession, log: EventLog, cursor: str, receive: Receive, send: Send
+    ) -> None:
+        """Write the log from `cursor` until it ends or the client leaves, then end."""
+        delivered = session.delivered_on_get if log is session.get_log else None
+        await follow_until_disconnect(
+            session.store,
+            log,
+            cursor,
+            receive,
+            send,
+            keepalive=self.sse.keepalive,
+            delivered=delivered,
+        )
+        await send(_END)
 
     async def delete(self, headers: dict[str, str], send: Send) -> None:
         """End the session (spec: the client SHOULD, when it is done)."""
@@ -142,7 +193,7 @@ class LegacyEndpoint:
             await send_json(send, 503, error_body(INTERNAL_ERROR, busy, message["id"]))
             return
         post = PostStream(message["id"], sse=False)
-        session.open_post(post)
+        await session.open_post(post)
         try:
             await session.ours.send(body)
             response = await _response(post)
@@ -156,38 +207,54 @@ class LegacyEndpoint:
         await send_json(send, 200, response, _session_header(session))
 
     async def _request(
-        self, session: LegacySession, message: dict[str, Any], body: bytes, sse: bool, send: Send
+        self,
+        session: LegacySession,
+        message: dict[str, Any],
+        body: bytes,
+        sse: bool,
+        streams: tuple[Receive, Send],
     ) -> None:
+        receive, send = streams
         params = message.get("params")
         meta = params.get("_meta") if isinstance(params, dict) else None
         token = meta.get(PROGRESS_TOKEN) if isinstance(meta, dict) else None
         post = PostStream(message["id"], sse=sse, progress_token=token)
-        session.open_post(post)
+        primed = await session.open_post(post)
         try:
-            try:
-                await session.ours.send(body)
-            except TransportError:
-                await send_json(send, 404, error_body(INVALID_REQUEST, "session ended"))
-                return
-            if sse:
-                await self._stream(session, post, send)
-                return
+            await session.ours.send(body)
+        except TransportError:
+            session.close_post(post)
+            await send_json(send, 404, error_body(INVALID_REQUEST, "session ended"))
+            return
+        if primed is not None:  # an SSE POST: its log outlives this response (resumable)
+            await self._stream(session, message, post.log, primed, (receive, send))
+            return
+        try:
             response = await _response(post)
-            if response is None:
-                await send_json(send, 404, error_body(INVALID_REQUEST, "session ended"))
-            else:
-                await send_json(send, 200, response, _session_header(session))
         finally:
             session.close_post(post)
+        if response is None:
+            await send_json(send, 404, error_body(INVALID_REQUEST, "session ended"))
+        else:
+            await send_json(send, 200, response, _session_header(session))
 
-    async def _stream(self, session: LegacySession, post: PostStream, send: Send) -> None:
-        """Related messages, then the response, as SSE events (the stream ends after it)."""
+    async def _stream(
+        self,
+        session: LegacySession,
+        message: dict[str, Any],
+        log: EventLog,
+        primed: str,
+        streams: tuple[Receive, Send],
+    ) -> None:
+        """The priming event, then related messages and the response as SSE events. Under
+        SSE polling the stream ends after priming; the client resumes it with a GET."""
+        receive, send = streams
         await start_sse(send, _session_header(session))
-        async for frame in post.receive:
-            await send(sse_event(frame))
-            if is_response_to(frame, post.request_id):
-                break
-        await send(_END)
+        await send(sse_priming(primed, self.sse.retry_ms))
+        if self.sse.poll(message):
+            await send(_END)
+            return
+        await self._follow(session, log, primed, receive, send)
 
 
 async def _response(post: PostStream) -> bytes | None:

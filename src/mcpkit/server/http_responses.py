@@ -28,6 +28,8 @@ __all__ = [
     "send_empty",
     "send_json",
     "sse_event",
+    "sse_ping",
+    "sse_priming",
     "start_sse",
     "wait_disconnect",
 ]
@@ -130,12 +132,26 @@ async def start_sse(send: Send, headers: list[tuple[bytes, bytes]] | None = None
     await send({"type": "http.response.start", "status": 200, "headers": all_headers})
 
 
-def sse_event(frame: bytes) -> Message:
+def sse_event(frame: bytes, event_id: str | None = None) -> Message:
     """One SSE `message` event carrying one JSON-RPC frame (frames never contain newlines
-    once re-encoded compactly, but a multi-line frame is split into `data:` lines anyway)."""
+    once re-encoded compactly, but a multi-line frame is split into `data:` lines anyway),
+    with its `id:` when the stream is resumable."""
     lines = b"".join(b"data: " + line + b"\n" for line in frame.splitlines() or [b""])
+    head = b"" if event_id is None else b"id: " + event_id.encode() + b"\n"
     return {
         "type": "http.response.body",
-        "body": b"event: message\n" + lines + b"\n",
+        "body": head + b"event: message\n" + lines + b"\n",
         "more_body": True,
     }
+
+
+def sse_priming(event_id: str, retry_ms: int) -> Message:
+    """The priming event (spec 2025-11-25, SSE polling): an id and empty data, so the client
+    can resume from the start, plus `retry:` telling it how long to wait before it does."""
+    body = f"id: {event_id}\nretry: {retry_ms}\ndata: \n\n".encode()
+    return {"type": "http.response.body", "body": body, "more_body": True}
+
+
+def sse_ping() -> Message:
+    """A keep-alive comment for an idle stream (ignored by SSE parsers)."""
+    return {"type": "http.response.body", "body": b": ping\n\n", "more_body": True}

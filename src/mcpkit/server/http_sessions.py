@@ -14,8 +14,14 @@ basic/transports, "MUST NOT broadcast"):
    go to the GET stream.
 4. Anything else (log messages, server→client requests such as `elicitation/create`,
    pings) goes to the most recently opened SSE POST still waiting for its response.
-5. Whatever rules 2-4 could not place goes to the GET stream; while no GET stream is open
-   it waits in a backlog (the newest `BACKLOG` frames) that the next GET stream drains.
+5. Whatever rules 2-4 could not place goes to the GET stream.
+
+Every stream is resumable (`http_streams.py`): what goes to an SSE POST or to the GET stream
+is stored in the `EventStore` with an event id first, then written to whatever HTTP response
+follows that stream. An SSE POST stays a routing target until its response is stored, even
+after its HTTP response broke or the server closed it (SSE polling); the client picks the
+rest up with `GET` + `Last-Event-ID`. While no GET stream is open its events wait in the
+store; the next GET starts after the last one delivered (the store's bounds apply).
 
 Idle sessions (no request for `ttl` seconds and no stream open) are reclaimed by `reap`,
 which closes the connection and so ends the session's server task.
@@ -25,7 +31,6 @@ from __future__ import annotations
 
 import collections
 import json
-import math
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,14 +41,16 @@ from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from mcpkit.protocol.errors import TransportError
+from mcpkit.server.http_streams import EventLog
+from mcpkit.stores.events import EventStore, MemoryEventStore
 from mcpkit.transports.memory import memory_pair
 
 if TYPE_CHECKING:
     from mcpkit.server.server import Server
 
-__all__ = ["BACKLOG", "LegacySession", "PostStream", "SessionManager"]
+__all__ = ["LegacySession", "PostStream", "SessionManager"]
 
-BACKLOG: Final = 1000
+_KEEP_DONE_LOGS: Final = 256  # finished POST streams a session still lets clients resume
 _STREAM_BUFFER: Final = 256
 _TO_GET_STREAM: Final = frozenset(
     {
@@ -58,11 +65,13 @@ _TO_GET_STREAM: Final = frozenset(
 
 @dataclass(eq=False)
 class PostStream:
-    """One POST waiting for its response; `sse` POSTs also take related messages."""
+    """One POST waiting for its response; `sse` POSTs also take related messages, into
+    their `log` (JSON POSTs get their response through `receive`)."""
 
     request_id: Any
     sse: bool
     progress_token: Any = None
+    log: EventLog = field(default_factory=EventLog)
     send: MemoryObjectSendStream[bytes] = field(init=False)
     receive: MemoryObjectReceiveStream[bytes] = field(init=False)
 
@@ -77,15 +86,21 @@ def _id_key(request_id: Any) -> tuple[str, Any]:
 class LegacySession:
     """One legacy session: its server connection and the HTTP streams it talks through."""
 
-    def __init__(self, session_id: str, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, session_id: str, clock: Callable[[], float], store: EventStore | None = None
+    ) -> None:
         self.id = session_id
+        self.store: EventStore = store if store is not None else MemoryEventStore()
         self.version: str | None = None
         self._clock = clock
         self.last_active = clock()
         self.ours, self._theirs = memory_pair()
         self._posts: dict[tuple[str, Any], PostStream] = {}
-        self._get: MemoryObjectSendStream[bytes] | None = None
-        self._backlog: collections.deque[bytes] = collections.deque(maxlen=BACKLOG)
+        self.get_log = EventLog()
+        self.get_open = False
+        self._get_cursor: str | None = None  # the last GET event delivered (or primed)
+        self._logs: collections.OrderedDict[str, EventLog] = collections.OrderedDict()
+        self._logs[self.get_log.stream_id] = self.get_log
         self._scope = anyio.CancelScope()
         self.closed = anyio.Event()
         self.finished = anyio.Event()  # set once the session's server task has ended
@@ -109,8 +124,9 @@ class LegacySession:
         self._scope.cancel()
         for post in list(self._posts.values()):
             post.send.close()
-        if self._get is not None:
-            self._get.close()
+            post.receive.close()
+        for log in self._logs.values():
+            log.finish()
         with anyio.CancelScope(shield=True):
             await self.ours.aclose()
             await self._theirs.aclose()
@@ -122,34 +138,49 @@ class LegacySession:
     @property
     def busy(self) -> bool:
         """Whether an HTTP stream is open (such a session is never idle)."""
-        return bool(self._posts) or self._get is not None
+        return bool(self._posts) or self.get_open
 
     # ---- streams -----------------------------------------------------------------------
 
-    def open_post(self, post: PostStream) -> None:
+    async def open_post(self, post: PostStream) -> str | None:
+        """Route the POST's messages to it; an SSE POST's log gets its priming event, whose
+        id is returned."""
+        primed = await self._add_log(post.log) if post.sse else None
         self._posts[_id_key(post.request_id)] = post
+        return primed
 
     def close_post(self, post: PostStream) -> None:
         self._posts.pop(_id_key(post.request_id), None)
         post.send.close()
         post.receive.close()
+        post.log.finish()
         self.touch()
 
-    def open_get(self) -> MemoryObjectReceiveStream[bytes] | None:
-        """The standalone stream's frames, backlog first; None if one is already open."""
-        if self._get is not None:
-            return None
-        send, receive = anyio.create_memory_object_stream[bytes](math.inf)
-        while self._backlog:
-            send.send_nowait(self._backlog.popleft())
-        self._get = send
-        return receive
+    async def _add_log(self, log: EventLog) -> str:
+        self._logs[log.stream_id] = log
+        finished = [k for k, v in self._logs.items() if v.done]
+        for stream_id in finished[: max(len(finished) - _KEEP_DONE_LOGS, 0)]:
+            del self._logs[stream_id]
+        return await log.append(self.store, b"")
 
-    def close_get(self, receive: MemoryObjectReceiveStream[bytes]) -> None:
-        receive.close()
-        if self._get is not None:
-            self._get.close()
-        self._get = None
+    def log_of(self, stream_id: str) -> EventLog | None:
+        """This session's stream with that id (never another session's)."""
+        return self._logs.get(stream_id)
+
+    async def open_get(self) -> str | None:
+        """Claim the standalone stream; the id to follow it from, None if it is taken."""
+        if self.get_open:
+            return None
+        self.get_open = True
+        if self._get_cursor is None:
+            self._get_cursor = await self.get_log.append(self.store, b"")
+        return self._get_cursor
+
+    def delivered_on_get(self, event_id: str) -> None:
+        self._get_cursor = event_id
+
+    def close_get(self) -> None:
+        self.get_open = False
         self.touch()
 
     # ---- routing -----------------------------------------------------------------------
@@ -170,6 +201,11 @@ class LegacySession:
         if not isinstance(message, dict):
             return
         target = self._target(message)
+        if target is not None and target.sse:
+            await target.log.append(self.store, frame)
+            if "method" not in message:
+                self.close_post(target)  # its response: the stream is complete
+            return
         if target is not None:
             try:
                 await target.send.send(frame)
@@ -177,7 +213,7 @@ class LegacySession:
             except (anyio.BrokenResourceError, anyio.ClosedResourceError):
                 if "method" not in message:
                     return  # a response whose POST left: nobody else may have it
-        self._to_get(frame)
+        await self.get_log.append(self.store, frame)
 
     def _target(self, message: dict[str, Any]) -> PostStream | None:
         method = message.get("method")
@@ -199,15 +235,6 @@ class LegacySession:
             if isinstance(version, str):
                 self.version = version
 
-    def _to_get(self, frame: bytes) -> None:
-        if self._get is not None:
-            try:
-                self._get.send_nowait(frame)
-                return
-            except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-                self._get = None
-        self._backlog.append(frame)
-
 
 class SessionManager:
     """All live sessions: create (up to `max_sessions`), look up, end, and reclaim idle ones."""
@@ -218,9 +245,13 @@ class SessionManager:
         *,
         ttl: float,
         max_sessions: int,
+        event_store: EventStore | None = None,
         clock: Callable[[], float] = anyio.current_time,
     ) -> None:
         self.server = server
+        self.event_store: EventStore = (
+            event_store if event_store is not None else MemoryEventStore()
+        )
         self.ttl = ttl
         self.max_sessions = max_sessions
         self.sessions: dict[str, LegacySession] = {}
@@ -241,7 +272,7 @@ class SessionManager:
             await self.reap()
         if len(self.sessions) >= self.max_sessions:
             return None
-        session = LegacySession(secrets.token_urlsafe(32), lambda: self.clock())
+        session = LegacySession(secrets.token_urlsafe(32), lambda: self.clock(), self.event_store)
         self.sessions[session.id] = session
         tg.start_soon(self._run, session)
         return session

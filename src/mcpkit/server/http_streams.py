@@ -1,0 +1,104 @@
+"""Resumable SSE streams of a legacy session, backed by an `EventStore`.
+
+Layer: server (the HTTP binding of the server). Spec 2025-11-25 basic/transports,
+"Resumability and Redelivery" and SSE polling (SEP-1699).
+
+An `EventLog` is one logical stream: the SSE stream of one POSTed request (it lasts until
+that request's response is stored, whether or not an HTTP response is still attached) or the
+session's standalone GET stream (it lasts as long as the session). What the session routes to
+a log is stored first and only then written, by `follow`, to whichever HTTP response is
+attached: the POST itself, or a `GET` with `Last-Event-ID` after the POST stream broke or
+the server closed it. So a broken stream loses nothing the store still keeps.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import anyio
+
+from mcpkit.server.http_responses import Receive, Send, sse_event, sse_ping, wait_disconnect
+from mcpkit.stores.events import EventStore
+
+__all__ = ["EventLog", "follow", "new_stream_id"]
+
+
+def new_stream_id() -> str:
+    """A fresh, unguessable stream id (event ids are built on it, so they never collide)."""
+    return secrets.token_urlsafe(12)
+
+
+@dataclass(eq=False)
+class EventLog:
+    """One resumable stream: its id, the newest stored event id and whether it has ended."""
+
+    stream_id: str = field(default_factory=new_stream_id)
+    last_id: str | None = None
+    done: bool = False
+    changed: anyio.Event = field(default_factory=anyio.Event)
+
+    async def append(self, store: EventStore, frame: bytes) -> str:
+        """Store `frame` (empty: a priming event) as this stream's next event; wake readers."""
+        self.last_id = await store.store(self.stream_id, frame)
+        self.notify()
+        return self.last_id
+
+    def finish(self) -> None:
+        self.done = True
+        self.notify()
+
+    def notify(self) -> None:
+        changed, self.changed = self.changed, anyio.Event()
+        changed.set()
+
+
+async def follow(
+    store: EventStore,
+    log: EventLog,
+    cursor: str,
+    send: Send,
+    *,
+    keepalive: float,
+    delivered: Callable[[str], None] | None = None,
+) -> None:
+    """Write `log`'s events after `cursor` to `send`, live, until the log is done; a
+    `: ping` comment goes out after `keepalive` idle seconds. `delivered` hears each id."""
+    while True:
+        done, changed = log.done, log.changed  # read before replaying: nothing is missed
+        replay = await store.replay_after(cursor)
+        for event_id, frame in replay.events if replay is not None else []:
+            if frame:
+                await send(sse_event(frame, event_id))
+            cursor = event_id
+            if delivered is not None:
+                delivered(event_id)
+        if done or replay is None:
+            return
+        with anyio.move_on_after(keepalive) as idle:
+            await changed.wait()
+        if idle.cancelled_caught:
+            await send(sse_ping())
+
+
+async def follow_until_disconnect(
+    store: EventStore,
+    log: EventLog,
+    cursor: str,
+    receive: Receive,
+    send: Send,
+    *,
+    keepalive: float,
+    delivered: Callable[[str], None] | None = None,
+) -> None:
+    """`follow`, stopping early when the client goes away (the log lives on)."""
+    async with anyio.create_task_group() as tg:
+
+        async def stop_on_disconnect() -> None:
+            await wait_disconnect(receive)
+            tg.cancel_scope.cancel()
+
+        tg.start_soon(stop_on_disconnect)
+        await follow(store, log, cursor, send, keepalive=keepalive, delivered=delivered)
+        tg.cancel_scope.cancel()
