@@ -41,10 +41,12 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	MCPKIT_NPM_DIR=$(abspath $(NPM_DIR)) $(BIN)/pytest -q
 
-# The official conformance suite (server side, both eras + extensions) against
-# `mcpkit server everything` over HTTP; conformance/expected-failures.yml may only shrink.
+# The official conformance suite against `mcpkit server everything` over HTTP (server side) and
+# conformance/client.py (client side), both eras + extensions; the expected-failures files may
+# only shrink.
 conformance: $(STAMP)
 	conformance/run-server
+	conformance/run-client
 
 regen: $(STAMP)
 	$(BIN)/python scripts/gen_wire_types.py

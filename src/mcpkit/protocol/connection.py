@@ -360,8 +360,9 @@ class Connection:
                 f"the {'client' if self.is_client else 'server'} cannot send {method}"
             )
         if modern_version is not None:  # stateless: the request itself names its version
+            # No capability check here: a modern client may call any method and the server
+            # answers -32601 for what it does not offer (spec: server/discover is optional).
             self._check_version(method, spec, modern_version)
-            self._check_capability(method, spec, self.peer_capabilities)
             return
         if method != "initialize" and not self.lifecycle.can_send(method):
             raise LocalProtocolError(f"cannot send {method} in state {self.lifecycle.state.value}")
