@@ -111,6 +111,7 @@ class Server(Registry):
         self.modern_versions = modern_versions
         self.bus = ChangeBus()
         self.on_change = self.bus.publish
+        self._caps_cache: tuple[tuple[Any, ...], ServerCapabilities, dict[str, Any]] | None = None
         self._lifespan = lifespan
         self._lifespan_users = 0
         self._lifespan_stack: contextlib.AsyncExitStack | None = None
@@ -135,6 +136,24 @@ class Server(Registry):
 
     def capabilities(self) -> ServerCapabilities:
         """The capabilities implied by what is registered (and so what is served)."""
+        return self._capabilities()[0]
+
+    def _capabilities(self) -> tuple[ServerCapabilities, dict[str, Any]]:
+        """The capabilities as a struct and as plain data, rebuilt only when what they
+        depend on changes (dispatch consults them on every request)."""
+        key = (
+            bool(self.tools),
+            bool(self.prompts),
+            bool(self.resources or self.templates),
+            bool(self.completers),
+            tuple(self.extensions),
+        )
+        if self._caps_cache is None or self._caps_cache[0] != key:
+            caps = self._build_capabilities()
+            self._caps_cache = (key, caps, msgspec.to_builtins(caps))
+        return self._caps_cache[1], self._caps_cache[2]
+
+    def _build_capabilities(self) -> ServerCapabilities:
         caps: dict[str, Any] = {"logging": {}}
         if self.tools:
             caps["tools"] = {"listChanged": True}
@@ -150,7 +169,7 @@ class Server(Registry):
 
     def honoured_filter(self, wanted: Any) -> dict[str, Any]:
         """The part of a `subscriptions/listen` filter this server will honour."""
-        caps = msgspec.to_builtins(self.capabilities())
+        caps = self._capabilities()[1]
         honoured: dict[str, Any] = {}
         for kind in ("tools", "prompts", "resources"):
             flag = getattr(wanted, f"{kind}_list_changed", msgspec.UNSET)
@@ -239,7 +258,7 @@ class Server(Registry):
         if custom is not None:
             return self._stamp(request, await custom(session, request))
         spec = METHODS.get(request.method)
-        caps = msgspec.to_builtins(self.capabilities())
+        caps = self._capabilities()[1]
         if spec is not None and spec.capability and not has_capability(caps, spec.capability[:1]):
             raise MethodNotFound(f"method not found: {request.method} (not offered by this server)")
         handler = handlers.handler_for(request.method)
