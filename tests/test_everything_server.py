@@ -65,6 +65,7 @@ TOOLS = [
     "test_tool_with_progress",
     "json_schema_2020_12_tool",
     "test_custom_headers",
+    "test_reconnection",
     "test_trigger_tool_change",
     "test_trigger_prompt_change",
     "test_sampling",

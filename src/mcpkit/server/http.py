@@ -277,6 +277,7 @@ def http_app(
         sse_keepalive: idle seconds before an SSE stream gets a `: ping` comment.
         sse_poll: `sse_poll(request)` true closes that legacy request's SSE stream right
             after its priming event (SSE polling); the client resumes it with a GET.
+            Default: the server's own `sse_poll`.
     """
     settings = HTTPSettings(
         path="/" + path.strip("/"),
@@ -289,7 +290,7 @@ def http_app(
         event_store=event_store,
         retry_ms=retry_ms,
         sse_keepalive=sse_keepalive,
-        sse_poll=sse_poll,
+        sse_poll=sse_poll if sse_poll is not None else server.sse_poll,
     )
     return MCPHTTPApp(server, settings)
 

@@ -112,6 +112,9 @@ class Server(Registry):
         self.bus = ChangeBus()
         self.on_change = self.bus.publish
         self._caps_cache: tuple[tuple[Any, ...], ServerCapabilities, dict[str, Any]] | None = None
+        # Legacy HTTP only: `sse_poll(request)` true answers that request by SSE polling (the
+        # POST stream closes after its priming event; the client resumes it with a GET).
+        self.sse_poll: Callable[[dict[str, Any]], bool] | None = None
         self._lifespan = lifespan
         self._lifespan_users = 0
         self._lifespan_stack: contextlib.AsyncExitStack | None = None

@@ -17,7 +17,6 @@ Not yet (later issues):
   `confirm_delete`, `multi_input`, `test_tool_with_task`);
 - the Skills extension (`skills/list`, `skills/get`, `resources/directory/read`,
   `skill://…/SKILL.md`);
-- `test_reconnection` (legacy SSE polling and resumption: needs the HTTP transport).
 """
 
 from __future__ import annotations

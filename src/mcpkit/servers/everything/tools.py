@@ -166,6 +166,18 @@ async def _dynamic_prompt() -> str:
     return "This prompt was added at runtime."
 
 
+async def test_reconnection() -> str:
+    """Answered by SSE polling over legacy HTTP: the POST stream closes after its priming
+    event and the result arrives on the stream the client resumes with Last-Event-ID."""
+    await anyio.sleep(0.5)
+    return "Reconnection test completed: the result arrived on the resumed stream."
+
+
+def _polls(request: dict[str, Any]) -> bool:
+    params = request.get("params") or {}
+    return request.get("method") == "tools/call" and params.get("name") == "test_reconnection"
+
+
 def register(server: Server) -> None:
     """Add the plain tools to `server` (test_simple_text first: HTTP header checks call the
     first listed tool with no arguments)."""
@@ -183,4 +195,6 @@ def register(server: Server) -> None:
         server.add_tool(tool)
     server.add_tool(json_schema_2020_12_tool, input_schema=JSON_SCHEMA_2020_12)
     server.add_tool(test_custom_headers)
+    server.add_tool(test_reconnection)
+    server.sse_poll = _polls
     _change_triggers(server)
