@@ -38,6 +38,7 @@ from mcpkit.transports.http import (
     modern_headers,
 )
 from mcpkit.transports.http_sse import SSEEvent, SSEParser
+from tests.test_http_end_to_end import serving
 
 SERVER_SCRIPT = Path(__file__).resolve().parent / "interop" / "official_http_server.py"
 MODERN = "2026-07-28"
@@ -322,6 +323,43 @@ async def test_a_server_request_mid_stream_reaches_the_client_while_the_post_is_
                 "id": 1,
                 "result": {},
             }
+
+
+@pytest.mark.anyio
+async def test_a_closed_sse_stream_is_resumed_with_last_event_id_then_given_up() -> None:
+    gets: list[str | None] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        sse = {"content-type": "text/event-stream"}
+        if request.method == "POST":  # primed, then closed before the response
+            return httpx.Response(200, headers=sse, content=b"id: p1\nretry: 10\ndata:\n\n")
+        gets.append(request.headers.get("last-event-id"))
+        if len(gets) == 1:  # a replayed event, still no response: resume again from e2
+            note = rpc({"method": "notifications/message", "params": {}}).decode()
+            return httpx.Response(200, headers=sse, content=f"id: e2\ndata: {note}\n\n".encode())
+        return httpx.Response(404)
+
+    note, reply = await exchange(handler, rpc({"id": 7, "method": "tools/call"}), answers=2)
+    assert note["method"] == "notifications/message"
+    assert reply["id"] == 7 and reply["error"]["code"] == -32603
+    assert "resuming failed" in reply["error"]["message"]
+    assert gets == ["p1", "e2", "e2", "e2"]
+
+
+@pytest.mark.anyio
+async def test_legacy_client_resumes_a_tool_call_whose_stream_mcpkit_closed() -> None:
+    def poll(message: dict[str, Any]) -> bool:
+        return bool(message.get("params", {}).get("name") == "slow")
+
+    with anyio.fail_after(20):
+        async with (
+            serving(sse_poll=poll, retry_ms=50) as url,
+            Client(url, era="legacy") as client,
+        ):
+            assert client.era is Era.LEGACY
+            result = await client.call_tool("slow", {"seconds": 0.3})
+            assert isinstance(result.content[0], TextContent)
+            assert result.content[0].text == "slept"
 
 
 @pytest.mark.anyio

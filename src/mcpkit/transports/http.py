@@ -29,8 +29,8 @@ layer's decision). A modern request whose frame
 the peer cancels (`notifications/cancelled`) has its POST closed instead, which is how
 modern HTTP cancels; the notification itself is not sent.
 
-Not done here: resuming a broken legacy SSE stream with `Last-Event-ID`/`retry`, the legacy
-HTTP+SSE (2024-11-05) transport, OAuth.
+A legacy SSE stream that ends early is resumed (`http_resume`): after `retry` ms, a GET with
+`Last-Event-ID`. Not done here: the legacy HTTP+SSE (2024-11-05) transport, OAuth.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ import httpx
 from anyio.abc import TaskGroup
 
 from mcpkit.protocol.errors import BrokenError, ClosedError, ConnectError, TransportError
-from mcpkit.transports.http_sse import SSEParser
+from mcpkit.transports.http_resume import ResumableStream, content_type
 
 logger = logging.getLogger(__name__)
 
@@ -174,10 +174,6 @@ def _parse_frame(frame: bytes) -> Any:
 def _error_response(request_id: str | int, code: int, message: str) -> bytes:
     body = {"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}}
     return json.dumps(body).encode()
-
-
-def _content_type(response: httpx.Response) -> str:
-    return str(response.headers.get("content-type", "")).split(";")[0].strip().lower()
 
 
 @final
@@ -345,8 +341,8 @@ class HttpClientTransport:
             return
         if exchange.method == "initialize" and status < 300:
             self.session_id = response.headers.get("mcp-session-id") or self.session_id
-        if _content_type(response) == "text/event-stream":
-            await self._read_events(response, exchange)
+        if content_type(response) == "text/event-stream":
+            await self._read_post_stream(response, exchange)
         else:
             body = await response.aread()
             if body.strip():
@@ -360,12 +356,30 @@ class HttpClientTransport:
         elif exchange.request_id is not None:
             self._answer(exchange, _INTERNAL_ERROR, f"HTTP {status} from {self.url}: no response")
 
-    async def _read_events(self, response: httpx.Response, exchange: _Exchange | None) -> None:
-        parser = SSEParser()
-        async for chunk in response.aiter_bytes():
-            for event in parser.feed(chunk):
-                if event.event == "message" and event.data.strip():
-                    self._deliver(event.data.encode(), _parse_frame(event.data.encode()), exchange)
+    def _stream(self, exchange: _Exchange | None) -> ResumableStream:
+        """A resumable SSE stream whose messages are queued as answers to `exchange`."""
+        return ResumableStream(
+            self._http,
+            self.url,
+            self._session_headers,
+            lambda data: self._deliver(data, _parse_frame(data), exchange),
+            lambda: self._closed or (exchange is not None and exchange.answered),
+        )
+
+    async def _read_post_stream(self, response: httpx.Response, exchange: _Exchange) -> None:
+        """Read a POST's SSE stream; if it ends before the response, resume it."""
+        stream = self._stream(exchange)
+        try:
+            await stream.read(response)
+        except httpx.TransportError as exc:
+            if stream.cursor.last_id is None:
+                raise  # nothing to resume from
+            logger.debug("the SSE stream of %s broke: %r", self.url, exc)
+        if exchange.request_id is None or stream.done() or stream.cursor.last_id is None:
+            return
+        if not await stream.resume():
+            why = f"the SSE stream of {self.url} ended before the response and resuming failed"
+            self._answer(exchange, _INTERNAL_ERROR, why)
 
     def _deliver_body(self, body: bytes, exchange: _Exchange) -> None:
         message = _parse_frame(body)
@@ -420,18 +434,15 @@ class HttpClientTransport:
                 self._inbox_in.send_nowait(error)  # after what was queued before it
 
     async def _run_get_stream(self) -> None:
-        """The legacy stream of server-initiated messages; `405`: the server has none."""
-        headers = {"Accept": "text/event-stream", **self._session_headers()}
-        scope = anyio.CancelScope()
+        """The legacy GET stream of server-initiated messages (`405`: none), resumed if it drops."""
+        scope, stream = anyio.CancelScope(), self._stream(None)
         self._running.add(scope)
         try:
             with scope:
-                async with self._http.stream("GET", self.url, headers=headers) as response:
-                    if response.status_code != 200:
-                        status = response.status_code
-                        logger.debug("%s offers no GET stream (HTTP %s)", self.url, status)
+                with contextlib.suppress(httpx.TransportError):
+                    if not await stream.reconnect(None):
                         return
-                    await self._read_events(response, None)
+                await stream.resume(backoff=True)
         except httpx.HTTPError as exc:
             logger.debug("the GET stream of %s ended: %r", self.url, exc)
         except Exception:
