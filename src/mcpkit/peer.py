@@ -23,11 +23,9 @@ from anyio.abc import TaskGroup
 
 from mcpkit.protocol.connection import Connection
 from mcpkit.protocol.errors import (
-    BrokenError,
     ClosedError,
     MCPKitError,
     RemoteProtocolError,
-    RequestCancelled,
     RequestTimeout,
     TransportError,
 )
@@ -241,7 +239,7 @@ class Peer:
             LocalProtocolError: the request may not be sent now.
         """
         if self.closed is not None:
-            raise _closed_error(self.closed)
+            raise self.closed
         token = next(self._progress_tokens) if on_progress else None
         rid, frame = self.connection.send_request(method, params, meta=meta, progress_token=token)
         waiter = self._waiters[rid] = _Waiter(on_progress=on_progress)
@@ -279,7 +277,7 @@ class Peer:
             raise RequestTimeout(f"{method} timed out: {why}")
         outcome = waiter.outcome
         if outcome is None:
-            raise _closed_error(self.closed or ClosedError("connection closed"))
+            raise self.closed or ClosedError("connection closed")
         if isinstance(outcome, ErrorReceived):
             raise outcome.error
         return outcome.result
@@ -293,7 +291,7 @@ class Peer:
     async def notify(self, method: str, params: Any = None) -> None:
         """Send a notification."""
         if self.closed is not None:
-            raise _closed_error(self.closed)
+            raise self.closed
         await self.send(self.connection.send_notification(method, params))
 
     async def aclose(self) -> None:
@@ -303,11 +301,3 @@ class Peer:
             self._tg.cancel_scope.cancel()
         with anyio.CancelScope(shield=True):
             await self.transport.aclose()
-
-
-def _closed_error(reason: MCPKitError) -> MCPKitError:
-    if isinstance(reason, TransportError):
-        return reason
-    if isinstance(reason, RequestCancelled):
-        return reason
-    return BrokenError(str(reason))

@@ -14,7 +14,7 @@ from typing import Any, Final
 from mcpkit.protocol import types as t
 from mcpkit.protocol.types.versions import METHOD_VERSIONS
 
-__all__ = ["METHODS", "Direction", "MethodSpec", "spec_for"]
+__all__ = ["METHODS", "Direction", "MethodSpec"]
 
 
 class Direction(enum.Enum):
@@ -219,8 +219,3 @@ _TABLE: Final = (
 )
 
 METHODS: Final[dict[str, MethodSpec]] = {spec.method: spec for spec in _TABLE}
-
-
-def spec_for(method: str) -> MethodSpec | None:
-    """The spec of a method, or None for a method MCP does not define."""
-    return METHODS.get(method)

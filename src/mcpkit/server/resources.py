@@ -10,7 +10,7 @@ function's arguments (converted by their type hints). A URI nothing serves is "n
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,7 +135,3 @@ async def read(
     if signature.context_param is not None:
         kwargs[signature.context_param] = context
     return await call_function(function, kwargs)
-
-
-def resource_list(items: Sequence[RegisteredResource]) -> list[Resource]:
-    return [item.resource for item in items]
