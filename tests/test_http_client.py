@@ -3,7 +3,9 @@
 Layer: tests. Three levels: the SSE parser and the header encoding are pure and tested
 directly (with hypothesis: any chunking gives the same events, encoding round-trips); the
 transport's HTTP behaviour (session headers, error synthesis, mid-stream server requests) is
-tested against scripted servers on `httpx.MockTransport`; and the whole client end to end
+tested against scripted servers on a real uvicorn (`tests.http_harness.scripted`), the lost
+session against a real mcpkit server killed and restarted in a subprocess; and the whole
+client end to end
 against the official Python SDK's Streamable HTTP server on uvicorn (`interop`), with every
 frame validated against the schema. Every wait is bounded with `anyio.fail_after`.
 """
@@ -14,18 +16,19 @@ import json
 import select
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import anyio
-import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from mcpkit.client import Client
-from mcpkit.protocol.errors import BrokenError, ConnectError
+from mcpkit.protocol.errors import BrokenError, ConnectError, InternalError
 from mcpkit.protocol.types import TextContent
 from mcpkit.protocol.versions import Era
 from mcpkit.testing import Side, ValidatingTransport
@@ -38,13 +41,12 @@ from mcpkit.transports.http import (
     modern_headers,
 )
 from mcpkit.transports.http_sse import SSEEvent, SSEParser
-from tests.test_http_end_to_end import serving
+from tests.http_harness import Handler, free_port, scripted, serve_app, serving
 
 SERVER_SCRIPT = Path(__file__).resolve().parent / "interop" / "official_http_server.py"
 MODERN = "2026-07-28"
 META = {"io.modelcontextprotocol/protocolVersion": MODERN}
 Validating = Callable[[Transport, Side], ValidatingTransport]
-Handler = Callable[[httpx.Request], Coroutine[Any, Any, httpx.Response]]
 
 
 # ---- the SSE parser -------------------------------------------------------------------
@@ -202,8 +204,7 @@ def rpc(body: dict[str, Any]) -> bytes:
 
 async def exchange(handler: Handler, *frames: bytes, answers: int) -> list[Any]:
     """Send `frames` through a transport whose server is `handler`; return `answers` replies."""
-    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    async with http, http_client("http://mcp.test/mcp", httpx_client=http) as transport:
+    async with serve_app(scripted(handler), lifespan="off") as base, http_client(base) as transport:
         for frame in frames:
             await transport.send(frame)
         with anyio.fail_after(5):
@@ -215,10 +216,10 @@ async def exchange(handler: Handler, *frames: bytes, answers: int) -> list[Any]:
     ("status", "code"), [(500, -32603), (404, -32601), (405, -32601), (200, -32603)]
 )
 async def test_http_errors_without_a_body_answer_the_request(status: int, code: int) -> None:
-    async def handler(request: httpx.Request) -> httpx.Response:
-        if json.loads(request.content)["method"] == "initialize":
-            return httpx.Response(200, json={"jsonrpc": "2.0", "id": 0, "result": {}})
-        return httpx.Response(status, text="oops")
+    async def handler(request: Request) -> Response:
+        if json.loads(await request.body())["method"] == "initialize":
+            return JSONResponse({"jsonrpc": "2.0", "id": 0, "result": {}}, 200)
+        return Response("oops", status)
 
     first = rpc({"id": 0, "method": "initialize", "params": {}})
     replies = await exchange(handler, first, rpc({"id": 1, "method": "x"}), answers=2)
@@ -229,9 +230,9 @@ async def test_http_errors_without_a_body_answer_the_request(status: int, code: 
 
 @pytest.mark.anyio
 async def test_a_json_rpc_error_body_is_passed_on_with_the_request_id() -> None:
-    async def handler(request: httpx.Request) -> httpx.Response:
+    async def handler(request: Request) -> Response:
         error = {"code": -32022, "message": "unsupported", "data": {"supported": ["x"]}}
-        return httpx.Response(400, json={"jsonrpc": "2.0", "id": None, "error": error})
+        return JSONResponse({"jsonrpc": "2.0", "id": None, "error": error}, 400)
 
     [reply] = await exchange(handler, rpc({"id": 5, "method": "server/discover"}), answers=1)
     assert reply["id"] == 5
@@ -243,25 +244,24 @@ async def test_a_json_rpc_error_body_is_passed_on_with_the_request_id() -> None:
 async def test_legacy_session_headers_get_stream_and_delete() -> None:
     seen: list[tuple[str, str | None, str | None]] = []
 
-    async def handler(request: httpx.Request) -> httpx.Response:
+    async def handler(request: Request) -> Response:
         session = request.headers.get("mcp-session-id")
         seen.append((request.method, session, request.headers.get("mcp-protocol-version")))
         if request.method != "POST":
-            return httpx.Response(405 if request.method == "GET" else 200)
-        body = json.loads(request.content)
+            return Response(status_code=405 if request.method == "GET" else 200)
+        body = json.loads(await request.body())
         if body.get("method") == "initialize":
             result = {
                 "jsonrpc": "2.0",
                 "id": body["id"],
                 "result": {"protocolVersion": "2025-06-18"},
             }
-            return httpx.Response(200, json=result, headers={"Mcp-Session-Id": "s1"})
+            return JSONResponse(result, 200, {"Mcp-Session-Id": "s1"})
         if "id" not in body:
-            return httpx.Response(202)
-        return httpx.Response(200, json={"jsonrpc": "2.0", "id": body["id"], "result": {}})
+            return Response(status_code=202)
+        return JSONResponse({"jsonrpc": "2.0", "id": body["id"], "result": {}}, 200)
 
-    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    async with http, http_client("http://mcp.test/mcp", httpx_client=http) as transport:
+    async with serve_app(scripted(handler), lifespan="off") as base, http_client(base) as transport:
         with anyio.fail_after(5):
             await transport.send(rpc({"id": 0, "method": "initialize", "params": {}}))
             await transport.receive()
@@ -275,25 +275,87 @@ async def test_legacy_session_headers_get_stream_and_delete() -> None:
     assert seen[-1] == ("DELETE", "s1", "2025-06-18")
 
 
-@pytest.mark.anyio
-async def test_a_404_for_a_session_means_the_session_expired() -> None:
-    async def handler(request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
-        if body["method"] == "initialize":
-            result = {"jsonrpc": "2.0", "id": 0, "result": {"protocolVersion": "2025-06-18"}}
-            return httpx.Response(200, json=result, headers={"Mcp-Session-Id": "s1"})
-        return httpx.Response(404)
+class Forgetful:
+    """A legacy server with one live session at a time, named s1, s2, ... as they start.
 
-    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    async with http, http_client("http://mcp.test/mcp", httpx_client=http) as transport:
+    `forget()` (or a `forget` request, answered 404) drops the live one; a request for a
+    session that is not live gets a 404; at most `limit` sessions are ever started."""
+
+    def __init__(self, limit: int = 2) -> None:
+        self.started = 0
+        self.live: str | None = None
+        self.limit = limit
+        self.seen: list[tuple[str | None, Any]] = []
+
+    def forget(self) -> None:
+        self.live = None
+
+    async def __call__(self, request: Request) -> Response:
+        session = request.headers.get("mcp-session-id")
+        if request.method != "POST":
+            self.seen.append((session, None))
+            return Response(status_code=405 if request.method == "GET" else 200)
+        body: dict[str, Any] = json.loads(await request.body())
+        self.seen.append((session, body))
+        if body["method"] == "initialize":
+            if self.started >= self.limit:
+                return Response(status_code=503)
+            self.started += 1
+            self.live = f"s{self.started}"
+            result = {"protocolVersion": "2025-06-18", "echo": body["params"]}
+            answer = {"jsonrpc": "2.0", "id": body["id"], "result": result}
+            return JSONResponse(answer, headers={"Mcp-Session-Id": self.live})
+        if body["method"] == "forget" and session == self.live:
+            self.forget()
+        if session is None or session != self.live:
+            return Response(status_code=404)
+        if "id" not in body:
+            return Response(status_code=202)
+        return JSONResponse({"jsonrpc": "2.0", "id": body["id"], "result": {"s": session}})
+
+
+async def handshake(transport: HttpClientTransport) -> None:
+    await transport.send(rpc({"id": 0, "method": "initialize", "params": {"x": 1}}))
+    await transport.receive()
+    await transport.send(rpc({"method": "notifications/initialized"}))
+
+
+@pytest.mark.anyio
+async def test_a_lost_session_is_renewed_once_by_replaying_the_handshake() -> None:
+    server = Forgetful()
+    async with serve_app(scripted(server), lifespan="off") as base, http_client(base) as transport:
         with anyio.fail_after(5):
-            await transport.send(rpc({"id": 0, "method": "initialize", "params": {}}))
-            await transport.receive()
-            await transport.send(rpc({"id": 1, "method": "tools/list"}))
+            await handshake(transport)
+            server.forget()  # the server lost s1 (a restart, a reaper)
+            await transport.send(rpc({"id": 1, "method": "ping"}))
+            reply = json.loads(await transport.receive())
+    assert reply == {"jsonrpc": "2.0", "id": 1, "result": {"s": "s2"}}
+    assert transport.renewals == 1
+    replayed = [body for _, body in server.seen if body and body["method"] == "initialize"]
+    assert replayed[1] == {
+        "jsonrpc": "2.0",
+        "id": "mcpkit-reinitialize-1",
+        "method": "initialize",
+        "params": {"x": 1},
+    }
+    renewed = [(sid, body["method"]) for sid, body in server.seen if body and sid == "s2"]
+    assert renewed[:2] == [("s2", "notifications/initialized"), ("s2", "ping")]
+
+
+@pytest.mark.anyio
+async def test_a_session_lost_again_after_renewal_breaks_the_transport() -> None:
+    server = Forgetful(limit=2)
+    async with serve_app(scripted(server), lifespan="off") as base, http_client(base) as transport:
+        with anyio.fail_after(5):
+            await handshake(transport)
+            await transport.send(rpc({"id": 1, "method": "ping"}))
+            assert json.loads(await transport.receive())["result"] == {"s": "s1"}
+            server.forget()  # s1 is lost; the renewal gets s2, which is lost at once
+            await transport.send(rpc({"id": 2, "method": "forget"}))
             with pytest.raises(BrokenError, match="session expired"):
                 await transport.receive()
             with pytest.raises(BrokenError):
-                await transport.send(rpc({"id": 2, "method": "tools/list"}))
+                await transport.send(rpc({"id": 3, "method": "ping"}))
 
 
 @pytest.mark.anyio
@@ -305,15 +367,14 @@ async def test_a_server_request_mid_stream_reaches_the_client_while_the_post_is_
         await answered.wait()  # the stream stays open until the client has answered
         yield b'data: {"jsonrpc":"2.0","id":1,"result":{}}\n\n'
 
-    async def handler(request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
+    async def handler(request: Request) -> Response:
+        body = json.loads(await request.body())
         if body.get("id") == "s1":
             answered.set()
-            return httpx.Response(202)
-        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=events())
+            return Response(status_code=202)
+        return StreamingResponse(events(), media_type="text/event-stream")
 
-    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    async with http, http_client("http://mcp.test/mcp", httpx_client=http) as transport:
+    async with serve_app(scripted(handler), lifespan="off") as base, http_client(base) as transport:
         with anyio.fail_after(5):
             await transport.send(rpc({"id": 1, "method": "tools/call", "params": {"name": "t"}}))
             assert json.loads(await transport.receive())["method"] == "ping"
@@ -329,15 +390,15 @@ async def test_a_server_request_mid_stream_reaches_the_client_while_the_post_is_
 async def test_a_closed_sse_stream_is_resumed_with_last_event_id_then_given_up() -> None:
     gets: list[str | None] = []
 
-    async def handler(request: httpx.Request) -> httpx.Response:
+    async def handler(request: Request) -> Response:
         sse = {"content-type": "text/event-stream"}
         if request.method == "POST":  # primed, then closed before the response
-            return httpx.Response(200, headers=sse, content=b"id: p1\nretry: 10\ndata:\n\n")
+            return Response(b"id: p1\nretry: 10\ndata:\n\n", headers=sse)
         gets.append(request.headers.get("last-event-id"))
         if len(gets) == 1:  # a replayed event, still no response: resume again from e2
             note = rpc({"method": "notifications/message", "params": {}}).decode()
-            return httpx.Response(200, headers=sse, content=f"id: e2\ndata: {note}\n\n".encode())
-        return httpx.Response(404)
+            return Response(f"id: e2\ndata: {note}\n\n".encode(), headers=sse)
+        return Response(status_code=404)
 
     note, reply = await exchange(handler, rpc({"id": 7, "method": "tools/call"}), answers=2)
     assert note["method"] == "notifications/message"
@@ -440,3 +501,60 @@ async def test_client_accepts_a_url_and_a_wrong_path_is_a_connect_error(sdk_url:
         with pytest.raises(ConnectError, match="404"):
             async with Client(sdk_url.replace("/mcp", "/wrong")):
                 pass
+
+
+# ---- a server killed and restarted -------------------------------------------------------------
+
+
+class Restartable:
+    """`mcpkit server everything` over HTTP in a subprocess, on one port across restarts."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/mcp"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        argv = ["-m", "mcpkit", "server", "everything", "--transport", "http"]
+        self.process = subprocess.Popen(
+            [sys.executable, *argv, "--port", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    async def ready(self) -> None:
+        with anyio.fail_after(30):
+            while True:
+                assert self.process is not None and self.process.poll() is None
+                try:
+                    await (await anyio.connect_tcp("127.0.0.1", self.port)).aclose()
+                    return
+                except OSError:
+                    await anyio.sleep(0.05)
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("era", ["legacy", "modern"])
+async def test_a_killed_and_restarted_server_is_picked_up_again(era: Any) -> None:
+    server = Restartable()
+    try:
+        server.start()
+        await server.ready()
+        with anyio.fail_after(60):
+            async with http_client(server.url) as transport, Client(transport, era=era) as client:
+                assert (await client.call_tool("test_simple_text")).content
+                server.kill()
+                with pytest.raises(InternalError, match="cannot reach"):  # the one retry
+                    await client.call_tool("test_simple_text")
+                server.start()
+                await server.ready()
+                assert (await client.call_tool("test_simple_text")).content
+                assert (await client.list_tools())[0].name
+                assert transport.renewals == (1 if era == "legacy" else 0)
+    finally:
+        server.kill()

@@ -3,14 +3,10 @@ and SSE responses, the server's asks answered over HTTP, every frame schema-chec
 
 from __future__ import annotations
 
-import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import anyio
 import pytest
-import uvicorn
 
 from mcpkit.client import Client, EraChoice, Handlers
 from mcpkit.protocol.errors import HeaderMismatch
@@ -20,23 +16,9 @@ from mcpkit.testing.frames import FrameValidator
 from mcpkit.testing.transports import ValidatingTransport
 from mcpkit.transports.http import http_client
 from tests.framework_server import make_server
+from tests.http_harness import serving
 
 pytestmark = pytest.mark.anyio
-
-
-@asynccontextmanager
-async def serving(**app_kw: Any) -> AsyncIterator[str]:
-    """The framework server on uvicorn at a free loopback port; yields the MCP URL."""
-    app = make_server().http_app(**app_kw)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(128)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        web = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(lambda: web.serve(sockets=[sock]))
-            yield f"http://127.0.0.1:{sock.getsockname()[1]}/mcp"
-            web.should_exit = True
 
 
 def answers() -> Handlers:
@@ -102,19 +84,10 @@ async def test_x_mcp_header_arguments_travel_as_headers() -> None:
     def route(region: Annotated[str, Header("Region")], size: int = 1) -> str:
         return f"{region}:{size}"
 
-    app = server.http_app()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(16)
-        web = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(lambda: web.serve(sockets=[sock]))
-            url = f"http://127.0.0.1:{sock.getsockname()[1]}/mcp"
-            with anyio.fail_after(30):
-                async with Client(url) as client:
-                    with pytest.raises(HeaderMismatch):  # not listed yet: no Mcp-Param-Region
-                        await client.call_tool("route", {"region": "eu"})
-                    await client.list_tools()  # learns which arguments are headers
-                    done = await client.call_tool("route", {"region": "eu-west  1", "size": 2})
-                    assert done.content[0].text == "eu-west  1:2"  # type: ignore[union-attr]
-            web.should_exit = True
+    with anyio.fail_after(30):
+        async with serving(server) as url, Client(url) as client:
+            with pytest.raises(HeaderMismatch):  # not listed yet: no Mcp-Param-Region
+                await client.call_tool("route", {"region": "eu"})
+            await client.list_tools()  # learns which arguments are headers
+            done = await client.call_tool("route", {"region": "eu-west  1", "size": 2})
+            assert done.content[0].text == "eu-west  1:2"  # type: ignore[union-attr]

@@ -30,7 +30,7 @@ the peer cancels (`notifications/cancelled`) has its POST closed instead, which 
 modern HTTP cancels; the notification itself is not sent.
 
 A legacy SSE stream that ends early is resumed (`http_resume`): after `retry` ms, a GET with
-`Last-Event-ID`. Not done here: the legacy HTTP+SSE (2024-11-05) transport, OAuth.
+`Last-Event-ID`. The 2024-11-05 HTTP+SSE transport is `sse_legacy`.
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ from anyio.abc import TaskGroup
 
 from mcpkit.protocol.errors import BrokenError, ClosedError, ConnectError, TransportError
 from mcpkit.transports.http_resume import ResumableStream, content_type
+from mcpkit.transports.http_sse import SSEParser
 
 logger = logging.getLogger(__name__)
 
@@ -161,6 +162,7 @@ class _Exchange:
     method: str | None = None
     modern: bool = False
     answered: bool = False
+    renewed: bool = False  # re-sent once in a new session after a 404
     scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
 
 
@@ -174,6 +176,23 @@ def _parse_frame(frame: bytes) -> Any:
 def _error_response(request_id: str | int, code: int, message: str) -> bytes:
     body = {"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}}
     return json.dumps(body).encode()
+
+
+async def _result_of(response: httpx.Response, request_id: str) -> Any:
+    """The `result` answering `request_id` in a JSON or SSE response (None if absent)."""
+    frames: list[Any] = []
+    if content_type(response) == "text/event-stream":
+        parser = SSEParser()
+        async for chunk in response.aiter_bytes():
+            frames.extend(_parse_frame(e.data.encode()) for e in parser.feed(chunk) if e.data)
+            if any(isinstance(f, dict) and f.get("id") == request_id for f in frames):
+                break
+    else:
+        frames.append(_parse_frame(await response.aread()))
+    for frame in frames:
+        if isinstance(frame, dict) and frame.get("id") == request_id:
+            return frame.get("result")
+    return None
 
 
 @final
@@ -209,6 +228,9 @@ class HttpClientTransport:
         self._spoken = False  # has it ever sent a JSON-RPC message?
         self._modern: dict[str | int, _Exchange] = {}
         self._initialize_id: str | int | None = None
+        self._handshake: list[Any] = []  # our initialize + initialized, replayed on a 404
+        self._renew_lock = anyio.Lock()
+        self.renewals = 0
         self.session_id: str | None = None
         self.protocol_version: str | None = None
 
@@ -280,8 +302,11 @@ class HttpClientTransport:
             exchange.method = method if isinstance(method, str) else None
             if exchange.method is not None and isinstance(rid, str | int):
                 exchange.request_id = rid
-            if exchange.method == "initialize":
+            if exchange.method == "initialize" and not exchange.modern:
                 self._initialize_id = exchange.request_id
+                self._handshake = [message]
+            elif exchange.method == "notifications/initialized" and len(self._handshake) == 1:
+                self._handshake.append(message)
         return exchange
 
     def _session_headers(self) -> dict[str, str]:
@@ -309,18 +334,10 @@ class HttpClientTransport:
         self._running.add(exchange.scope)
         with exchange.scope:
             try:
-                request = self._http.build_request(
-                    "POST", self.url, content=exchange.frame, headers=exchange.headers
-                )
-                response = await self._http.send(request, stream=True)
-                try:
-                    self._reached = True
-                    await self._take_response(response, exchange)
-                finally:
-                    with anyio.CancelScope(shield=True):
-                        await response.aclose()
+                while await self._post_once(exchange):
+                    exchange.headers.update(self._session_headers())  # the renewed session
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                self._fail_connect(exc)
+                self._unreachable(exchange, exc)
             except httpx.HTTPError as exc:
                 self._answer(exchange, _INTERNAL_ERROR, f"HTTP exchange failed: {exc!r}")
             except Exception as exc:  # a bug must not take the caller's task group down
@@ -333,12 +350,30 @@ class HttpClientTransport:
         if exchange.method == "notifications/initialized" and not self._closed:
             self._tg.start_soon(self._run_get_stream)
 
+    async def _post_once(self, exchange: _Exchange) -> bool:
+        """POST the exchange and take its answer; True if it must be re-sent because its
+        session was lost and a new one is now in place."""
+        request = self._http.build_request(
+            "POST", self.url, content=exchange.frame, headers=exchange.headers
+        )
+        response = await self._http.send(request, stream=True)
+        try:
+            self._reached = True
+            stale = exchange.headers.get("Mcp-Session-Id")
+            if response.status_code == 404 and stale is not None:
+                if not exchange.renewed and await self._renew_session(stale):
+                    exchange.renewed = True
+                    return True
+                self._fail(BrokenError(f"{self.url}: session expired (HTTP 404)"))
+                return False
+            await self._take_response(response, exchange)
+            return False
+        finally:
+            with anyio.CancelScope(shield=True):
+                await response.aclose()
+
     async def _take_response(self, response: httpx.Response, exchange: _Exchange) -> None:
         status = response.status_code
-        sent_session = "Mcp-Session-Id" in exchange.headers
-        if status == 404 and sent_session:
-            self._fail(BrokenError(f"{self.url}: session expired (HTTP 404)"))
-            return
         if exchange.method == "initialize" and status < 300:
             self.session_id = response.headers.get("mcp-session-id") or self.session_id
         if content_type(response) == "text/event-stream":
@@ -357,13 +392,19 @@ class HttpClientTransport:
             self._answer(exchange, _INTERNAL_ERROR, f"HTTP {status} from {self.url}: no response")
 
     def _stream(self, exchange: _Exchange | None) -> ResumableStream:
-        """A resumable SSE stream whose messages are queued as answers to `exchange`."""
+        """A resumable SSE stream whose messages are queued as answers to `exchange`; it is
+        done when that is answered, or when its session is replaced or the transport closes."""
+        session = self.session_id
         return ResumableStream(
             self._http,
             self.url,
             self._session_headers,
             lambda data: self._deliver(data, _parse_frame(data), exchange),
-            lambda: self._closed or (exchange is not None and exchange.answered),
+            lambda: (
+                self._closed
+                or self.session_id != session
+                or (exchange is not None and exchange.answered)
+            ),
         )
 
     async def _read_post_stream(self, response: httpx.Response, exchange: _Exchange) -> None:
@@ -423,9 +464,55 @@ class HttpClientTransport:
         with contextlib.suppress(anyio.ClosedResourceError):
             self._inbox_in.send_nowait(_error_response(exchange.request_id, code, message))
 
-    def _fail_connect(self, exc: Exception) -> None:
-        error_type = BrokenError if self._reached else ConnectError
-        self._fail(error_type(f"cannot reach {self.url}: {exc or type(exc).__name__}"))
+    def _unreachable(self, exchange: _Exchange, exc: Exception) -> None:
+        """A refused connection: the wrong address at first, a server down later."""
+        why = f"cannot reach {self.url}: {exc or type(exc).__name__}"
+        if self._reached:
+            self._answer(exchange, _INTERNAL_ERROR, why)
+        else:
+            self._fail(ConnectError(why))
+
+    # ---- a lost legacy session -------------------------------------------------------
+
+    async def _renew_session(self, stale: str) -> bool:
+        """Start a new session in place of `stale` by replaying our handshake; True if one is
+        in place (maybe renewed by a concurrent exchange). Failures are logged, not raised."""
+        async with self._renew_lock:
+            if self.session_id != stale:
+                return self.session_id is not None
+            if len(self._handshake) != 2 or self._closed:
+                return False
+            self.session_id = None
+            self.renewals += 1
+            try:
+                with anyio.fail_after(self._timeout):
+                    renewed = await self._replay_handshake()
+            except (httpx.HTTPError, TimeoutError, ValueError) as exc:
+                logger.warning("%s lost the session and re-initializing failed: %r", self.url, exc)
+                return False
+            if renewed:
+                logger.warning("%s lost the session (HTTP 404); started a new one", self.url)
+                self._tg.start_soon(self._run_get_stream)
+            return renewed
+
+    async def _replay_handshake(self) -> bool:
+        initialize, initialized = self._handshake
+        rid = f"mcpkit-reinitialize-{self.renewals}"
+        headers = {**self._headers, "Content-Type": "application/json", "Accept": _ACCEPT}
+        frame = json.dumps({**initialize, "id": rid}).encode()
+        async with self._http.stream("POST", self.url, content=frame, headers=headers) as response:
+            if response.status_code >= 300:
+                return False
+            session = response.headers.get("mcp-session-id")
+            result = await _result_of(response, rid)
+        version = result.get("protocolVersion") if isinstance(result, dict) else None
+        if session is None or version != self.protocol_version:
+            return False  # a server that changed its protocol version is a new peer
+        self.session_id = session
+        response = await self._http.post(
+            self.url, content=json.dumps(initialized).encode(), headers=self._session_headers()
+        )
+        return response.status_code < 300
 
     def _fail(self, error: TransportError) -> None:
         if self._failure is None:

@@ -1,0 +1,76 @@
+"""Real HTTP for tests: an ASGI app on uvicorn at a free 127.0.0.1 port, inside the test.
+
+Layer: tests. Why not `httpx.MockTransport`: a mock skips the parts that break in real use —
+sockets, chunked SSE bodies, connection reuse, a peer closing mid-stream. Everything here goes
+through a real uvicorn and a real TCP connection; only the server's behaviour is scripted.
+
+- `serve_app(app)` runs any ASGI app and yields its base URL;
+- `serving(server, **app_kw)` runs an mcpkit `Server`'s `http_app` and yields the MCP URL;
+- `scripted(handler)` turns `async (starlette Request) -> Response` into an ASGI app, for
+  servers that misbehave on purpose.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, Literal
+
+import anyio
+import uvicorn
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mcpkit.server import Server
+
+ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
+Handler = Callable[[Request], Awaitable[Response]]
+
+__all__ = ["Handler", "free_port", "scripted", "serve_app", "serving"]
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@asynccontextmanager
+async def serve_app(app: ASGIApp, *, lifespan: Literal["on", "off"] = "on") -> AsyncIterator[str]:
+    """Serve `app` on uvicorn at a free loopback port; yields `http://127.0.0.1:PORT`."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(128)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        config = uvicorn.Config(app, log_level="warning", lifespan=lifespan)
+        web = uvicorn.Server(config)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(lambda: web.serve(sockets=[sock]))
+            try:
+                yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+            finally:
+                web.should_exit = True
+
+
+@asynccontextmanager
+async def serving(server: Server | None = None, **app_kw: Any) -> AsyncIterator[str]:
+    """`server` (default: the framework test server) on uvicorn; yields its MCP URL."""
+    if server is None:
+        from tests.framework_server import make_server
+
+        server = make_server()
+    async with serve_app(server.http_app(**app_kw)) as base:
+        yield f"{base}/mcp"
+
+
+def scripted(handler: Handler) -> ASGIApp:
+    """An ASGI app answering every HTTP request with `await handler(request)`."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        assert scope["type"] == "http"
+        response = await handler(Request(scope, receive))
+        await response(scope, receive, send)
+
+    return app
