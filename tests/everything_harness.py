@@ -24,8 +24,10 @@ from mcpkit.client import Client, EraChoice
 from mcpkit.protocol.types import InputRequiredResult
 from mcpkit.servers.everything import build
 from mcpkit.testing import FrameValidator, ValidatingTransport
+from mcpkit.transports.http import http_client
 from mcpkit.transports.memory import memory_pair
 from mcpkit.transports.stdio import stdio_client
+from tests.http_harness import serving
 
 ALL_CAPS: dict[str, Any] = {"elicitation": {}, "sampling": {}, "roots": {}}
 LOG_LEVEL = "io.modelcontextprotocol/logLevel"
@@ -164,6 +166,11 @@ async def connect(
             stack.callback(tg.cancel_scope.cancel)
             tg.start_soon(build().serve, theirs)
             inner: Any = ours
+        elif transport.startswith("http-"):  # real uvicorn; http-json or http-sse answers
+            json_response = transport == "http-json"
+            url = await stack.enter_async_context(serving(build(), json_response=json_response))
+            headers = lambda tool: harness.client.param_headers(tool)  # noqa: E731
+            inner = await stack.enter_async_context(http_client(url, param_headers=headers))
         else:
             argv = ["-m", "mcpkit", "server", "everything"]
             inner = await stack.enter_async_context(stdio_client(sys.executable, argv))
@@ -177,6 +184,8 @@ async def connect(
                 on_notification=harness.on_notification,
             )
         )
+        if transport.startswith("http-"):
+            await harness.client.list_tools()  # which arguments travel as Mcp-Param-* headers
         yield harness
     assert not wrapped.failures, wrapped.failures[0]
 

@@ -24,12 +24,14 @@ from mcpkit.protocol.errors import (
 )
 from mcpkit.protocol.types import CallToolResult, InputRequiredResult
 from mcpkit.protocol.versions import Era
-from mcpkit.server import CachePolicy, Header
+from mcpkit.server import CachePolicy, Header, Server
 from mcpkit.testing.frames import FrameValidator
 from mcpkit.testing.transports import ValidatingTransport
+from mcpkit.transports.http import http_client
 from mcpkit.transports.memory import memory_pair
 from mcpkit.transports.stdio import stdio_client
 from tests.framework_server import make_server
+from tests.http_harness import serving
 
 pytestmark = pytest.mark.anyio
 
@@ -58,16 +60,25 @@ async def connect(
     transport: str = "memory",
     capabilities: dict[str, Any] | None = None,
     on_notification: Any = None,
+    server: Server | None = None,
     **kw: Any,
 ) -> AsyncIterator[Client]:
     validator = FrameValidator()
     caps = ALL_CAPS if capabilities is None else capabilities
+    opened: Any = None
+    client: Client
     async with anyio.create_task_group() as tg:
         if transport == "memory":
             ours, theirs = memory_pair()
-            tg.start_soon(make_server(**kw).serve, theirs)
+            tg.start_soon((server or make_server(**kw)).serve, theirs)
             inner: Any = ours
-            spawn = None
+            spawn: Any = None
+        elif transport.startswith("http-"):  # real uvicorn; http-json or http-sse answers
+            json_response = transport == "http-json"
+            spawn = serving(server or make_server(**kw), json_response=json_response)
+            url = await spawn.__aenter__()
+            opened = http_client(url, param_headers=lambda tool: client.param_headers(tool))
+            inner = await opened.__aenter__()
         else:
             spawn = stdio_client(sys.executable, [str(SERVER_SCRIPT)])
             inner = await spawn.__aenter__()
@@ -82,6 +93,8 @@ async def connect(
             ) as client:
                 yield client
         finally:
+            if opened is not None:
+                await opened.__aexit__(None, None, None)
             if spawn is not None:
                 await spawn.__aexit__(None, None, None)
             tg.cancel_scope.cancel()
@@ -105,9 +118,12 @@ async def call(client: Client, name: str, arguments: dict[str, Any] | None = Non
     raise AssertionError("too many rounds")
 
 
-ERAS = pytest.mark.parametrize("era", ["legacy", "modern"])
+IN_PROCESS = ("memory", "http-sse", "http-json")  # http-*: real uvicorn, SSE or JSON answers
+ERAS = pytest.mark.parametrize(
+    ("era", "transport"), [(e, t) for e in ("legacy", "modern") for t in IN_PROCESS]
+)
 BOTH = pytest.mark.parametrize(
-    ("era", "transport"), [(e, t) for e in ("legacy", "modern") for t in ("memory", "stdio")]
+    ("era", "transport"), [(e, t) for e in ("legacy", "modern") for t in (*IN_PROCESS, "stdio")]
 )
 
 
@@ -130,8 +146,8 @@ async def test_tools_from_type_hints(era: EraChoice, transport: str) -> None:
 
 
 @ERAS
-async def test_tool_errors_are_results_the_model_can_read(era: EraChoice) -> None:
-    async with connect(era) as client:
+async def test_tool_errors_are_results_the_model_can_read(era: EraChoice, transport: str) -> None:
+    async with connect(era, transport) as client:
         bad = await client.call_tool("add", {"a": "two", "b": 3})
         assert bad.is_error is True
         assert "a" in bad.content[0].text  # type: ignore[union-attr]
@@ -164,9 +180,9 @@ async def test_resources_and_templates(era: EraChoice, transport: str) -> None:
 
 
 @ERAS
-async def test_resource_not_found_per_era(era: EraChoice) -> None:
+async def test_resource_not_found_per_era(era: EraChoice, transport: str) -> None:
     expected = InvalidParams if era == "modern" else ResourceNotFound
-    async with connect(era) as client:
+    async with connect(era, transport) as client:
         for uri in ("test://nothing", "file:///srv/../etc/passwd", "file:///srv/%2e%2e/etc/passwd"):
             with pytest.raises(expected) as info:
                 await client.request("resources/read", {"uri": uri})
@@ -174,8 +190,8 @@ async def test_resource_not_found_per_era(era: EraChoice) -> None:
 
 
 @ERAS
-async def test_prompts_and_completion(era: EraChoice) -> None:
-    async with connect(era) as client:
+async def test_prompts_and_completion(era: EraChoice, transport: str) -> None:
+    async with connect(era, transport) as client:
         listed = await client.request("prompts/list")
         review = next(p for p in listed.prompts if p.name == "review")
         assert [(a.name, a.required) for a in review.arguments] == [
@@ -248,8 +264,8 @@ async def test_logging_legacy_honours_set_level() -> None:
 
 
 @ERAS
-async def test_asks_in_both_eras(era: EraChoice) -> None:
-    async with connect(era) as client:
+async def test_asks_in_both_eras(era: EraChoice, transport: str) -> None:
+    async with connect(era, transport) as client:
         assert (await call(client, "greet")).content[0].text == "Hello, Ada!"
         answer = await call(client, "two_questions")
         assert answer.content[0].text == "Ada / hi! / 1 roots"
@@ -286,8 +302,8 @@ async def test_undeclared_capability_is_refused_per_era() -> None:
 
 
 @ERAS
-async def test_pagination(era: EraChoice) -> None:
-    async with connect(era, page_size=3) as client:
+async def test_pagination(era: EraChoice, transport: str) -> None:
+    async with connect(era, transport, page_size=3) as client:
         first = await client.request("tools/list")
         assert len(first.tools) == 3 and isinstance(first.next_cursor, str)
         assert len(await client.list_tools()) == len(make_server().tools)
@@ -419,7 +435,7 @@ def test_x_mcp_header_parameters_and_explicit_schemas() -> None:
 
 
 @ERAS
-async def test_cancellation_stops_the_handler(era: EraChoice) -> None:
+async def test_cancellation_stops_the_handler(era: EraChoice, transport: str) -> None:
     server = make_server()
     started, stopped = anyio.Event(), anyio.Event()
 
@@ -432,18 +448,14 @@ async def test_cancellation_stops_the_handler(era: EraChoice) -> None:
             stopped.set()
         return "never"
 
-    async with anyio.create_task_group() as tg:
-        ours, theirs = memory_pair()
-        tg.start_soon(server.serve, theirs)
-        async with Client(ours, era=era) as client:
-            with anyio.fail_after(5):
-                async with anyio.create_task_group() as calls:
-                    calls.start_soon(client.call_tool, "forever")
-                    await started.wait()
-                    calls.cancel_scope.cancel()  # the client sends notifications/cancelled
-                await stopped.wait()
-            await client.ping()
-        tg.cancel_scope.cancel()
+    async with connect(era, transport, server=server) as client:
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as calls:
+                calls.start_soon(client.call_tool, "forever")
+                await started.wait()
+                calls.cancel_scope.cancel()  # legacy: notifications/cancelled; modern HTTP: close
+            await stopped.wait()
+        await client.ping()
 
 
 async def test_legacy_resource_subscriptions() -> None:
@@ -491,9 +503,13 @@ async def test_caching_hints_per_method_and_per_resource() -> None:
 
 
 @ERAS
-async def test_progress_restarts_the_timeout_but_the_cap_holds(era: EraChoice) -> None:
+async def test_progress_restarts_the_timeout_but_the_cap_holds(
+    era: EraChoice, transport: str
+) -> None:
+    if transport == "http-json":
+        pytest.skip("a JSON answer carries no progress notifications")
     params = {"name": "ticking", "arguments": {"ticks": 6, "interval": 0.1}}
-    async with connect(era) as client:
+    async with connect(era, transport) as client:
         ticks: list[float] = []
         done = await client.request(
             "tools/call", params, timeout=0.3, on_progress=lambda e: ticks.append(e.progress)

@@ -192,9 +192,7 @@ class Client(Features):
         if isinstance(target, str) and target.startswith(("http://", "https://")):
             from mcpkit.transports.http import http_client  # lazy: `import mcpkit` skips httpx
 
-            transport = http_client(
-                target, headers=self._headers, param_headers=self._param_headers
-            )
+            transport = http_client(target, headers=self._headers, param_headers=self.param_headers)
             return await self._stack.enter_async_context(transport)
         if isinstance(target, str | list | tuple):
             from mcpkit.transports.stdio import stdio_client
@@ -294,8 +292,9 @@ class Client(Features):
             return {}
         return await self.handlers.answer(request.method, request.params)
 
-    def _param_headers(self, tool: str) -> dict[str, str]:
-        """The `x-mcp-header` arguments of a listed tool (argument → header name), for HTTP."""
+    def param_headers(self, tool: str) -> dict[str, str]:
+        """The `x-mcp-header` arguments of a listed tool (argument → header name): the
+        `param_headers` hook of an HTTP transport made outside the client."""
         return self._header_params.get(tool, {})
 
     def modern_meta(self) -> dict[str, Any]:

@@ -19,7 +19,7 @@ import msgspec
 from mcpkit.client.cache import ResultCache
 from mcpkit.client.handlers import Handlers
 from mcpkit.peer import ProgressHandler
-from mcpkit.protocol.errors import MCPKitError, RemoteProtocolError
+from mcpkit.protocol.errors import HeaderMismatch, MCPKitError, RemoteProtocolError
 from mcpkit.protocol.headers import HEADER_KEY, check_headers
 from mcpkit.protocol.types import (
     CallToolResult,
@@ -182,13 +182,23 @@ class Features:
         """Call a tool. Its own failure is a result with `is_error`, not an exception.
 
         `structuredContent` is checked against the tool's `outputSchema` when the tool was
-        listed before.
+        listed before. Over modern HTTP, a tool never listed whose call the server refuses
+        for a missing `Mcp-Param-*` header (its `x-mcp-header` arguments were unknown) is
+        listed and called once more: callers need not list tools first.
 
         Raises:
             RemoteProtocolError: the structured content does not match the output schema.
         """
         params = {"name": name, "arguments": arguments or {}}
-        result: CallToolResult = await self.with_inputs("tools/call", params, **kw)
+        try:
+            result: CallToolResult = await self.with_inputs("tools/call", params, **kw)
+        except HeaderMismatch:
+            if name in self._header_params:
+                raise
+            await self.list_tools()
+            if not self._header_params.get(name):
+                raise
+            result = await self.with_inputs("tools/call", params, **kw)
         schema = self._output_schemas.get(name)
         if schema is not None and result.is_error is not True:
             _check_output(name, schema, result)

@@ -100,7 +100,9 @@ class ModernEndpoint:
             await send_empty(send, 202)  # a notification: accepted, nothing to answer
         else:
             wants_sse = "text/event-stream" in headers.get("accept", "")
-            sse = wants_sse and not self.json_response
+            # a listen stream has no single answer to wait for: SSE even in JSON mode
+            streams = message.get("method") == "subscriptions/listen"
+            sse = wants_sse and (streams or not self.json_response)
             await self._answer(body, request_id, sse, receive, send)
 
     def _check(self, message: dict[str, Any], headers: dict[str, str]) -> bytes | None:
