@@ -2,8 +2,10 @@
 
 Layer: between transports and server/client. It owns the tasks: one reader, one task per
 request received (so cancellation can stop exactly that handler), and waiters for the
-requests we sent. Protocol rules stay in `Connection`; this module only moves bytes and
-wakes tasks.
+requests we sent. Handler tasks are plain asyncio tasks (a task-group spawn costs several
+times more, and a small request's whole budget is tens of microseconds); `run()` and
+`aclose()` cancel and await them, so none outlives the peer. Protocol rules stay in
+`Connection`; this module only moves bytes and wakes tasks.
 
 No `ExceptionGroup` leaves this module: handler failures become error responses, transport
 failures end the run and fail every waiting request with one clear error.
@@ -11,8 +13,10 @@ failures end the run and fail every waiting request with one clear error.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
+import logging
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -43,6 +47,8 @@ from mcpkit.transports.base import Transport
 
 __all__ = ["DEFAULT_MAX_TIMEOUT", "DEFAULT_TIMEOUT", "Peer", "ProgressHandler", "RequestHandler"]
 
+_log = logging.getLogger(__name__)
+
 DEFAULT_TIMEOUT = 60.0  # idle: no answer and no progress for this long
 DEFAULT_MAX_TIMEOUT = 600.0  # absolute cap, progress or not
 
@@ -69,6 +75,13 @@ class _Waiter:
 
 async def _ignore_notification(_: NotificationReceived) -> None:
     return None
+
+
+def _report_crash(task: asyncio.Task[None]) -> None:
+    """What escaped a request handler task (never an `Exception`: those became error
+    replies) is logged rather than lost with the task."""
+    if not task.cancelled() and task.exception() is not None:
+        _log.error("a request handler task crashed", exc_info=task.exception())
 
 
 class Peer:
@@ -103,8 +116,9 @@ class Peer:
         self._on_notification = on_notification
         self._on_violation = on_violation
         self._waiters: dict[int | str, _Waiter] = {}
-        self._handlers: dict[int | str, anyio.CancelScope] = {}
-        self._send_lock = anyio.Lock()
+        self._handlers: dict[int | str, asyncio.Task[None]] = {}
+        self._cancelled: set[int | str] = set()  # handlers the peer cancelled
+        self._send_lock = anyio.Lock(fast_acquire=True)
         self._progress_tokens = itertools.count(1)
         self._tg: TaskGroup | None = None
         self.closed: MCPKitError | None = None
@@ -120,7 +134,17 @@ class Peer:
                 await self._read_loop()
             finally:
                 tg.cancel_scope.cancel()
+                with anyio.CancelScope(shield=True):
+                    await self._stop_handlers()
         self._tg = None
+
+    async def _stop_handlers(self) -> None:
+        """Cancel the request handlers still running and wait until they have ended."""
+        running = list(self._handlers.values())
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.wait(running)
 
     async def _read_loop(self) -> None:
         while True:
@@ -147,8 +171,11 @@ class Peer:
         for event in events:
             match event:
                 case RequestReceived():
-                    assert self._tg is not None
-                    self._tg.start_soon(self._serve, event)
+                    # a plain asyncio task, not a task-group child: spawning one is a
+                    # fraction of the cost, and `_stop_handlers` keeps the structure
+                    task = asyncio.get_running_loop().create_task(self._serve(event))
+                    self._handlers[event.id] = task
+                    task.add_done_callback(_report_crash)
                 case ResponseReceived():
                     self._settle(event)
                 case ErrorReceived():
@@ -156,9 +183,10 @@ class Peer:
                 case NotificationReceived():
                     await self._on_notification(event)
                 case CancelReceived():
-                    scope = self._handlers.get(event.request_id)
-                    if scope is not None:
-                        scope.cancel()
+                    handler = self._handlers.get(event.request_id)
+                    if handler is not None and event.request_id not in self._cancelled:
+                        self._cancelled.add(event.request_id)
+                        handler.cancel()
                 case ProgressReceived():
                     await self._progress(event)
                 case ProtocolViolation():
@@ -187,22 +215,28 @@ class Peer:
             waiter.done.set()
 
     async def _serve(self, event: RequestReceived) -> None:
-        with anyio.CancelScope() as scope:
-            self._handlers[event.id] = scope
+        """Answer one request. Cancelled by the peer: no answer is due (spec: cancellation),
+        even if the handler swallowed the cancellation and returned something."""
+        rid = event.id
+        try:
             try:
                 result = await self._on_request(event)
+            except asyncio.CancelledError:
+                if rid not in self._cancelled:
+                    raise  # shutting down
+                reply = self.connection.send_cancelled(rid)
             except Exception as exc:
-                reply = self.connection.send_error(event.id, exc)
+                reply = self.connection.send_error(rid, exc)
             else:
-                reply = self.connection.send_result(event.id, result)
-            finally:
-                del self._handlers[event.id]
-            if reply is not None:
-                await self.send(reply)
-        if scope.cancelled_caught:  # cancelled by the peer: no answer is due
-            reply = self.connection.send_cancelled(event.id)
-            if reply is not None:
-                await self.send(reply)
+                if rid in self._cancelled:
+                    reply = self.connection.send_cancelled(rid)
+                else:
+                    reply = self.connection.send_result(rid, result)
+        finally:
+            del self._handlers[rid]
+            self._cancelled.discard(rid)
+        if reply is not None:
+            await self.send(reply)
 
     async def send(self, frame: bytes) -> None:
         """Send one frame; frames from concurrent tasks never interleave."""
@@ -300,4 +334,5 @@ class Peer:
         if self._tg is not None:
             self._tg.cancel_scope.cancel()
         with anyio.CancelScope(shield=True):
+            await self._stop_handlers()
             await self.transport.aclose()

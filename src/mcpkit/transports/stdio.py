@@ -10,11 +10,13 @@ Public forms, both async context managers because each owns work that must end w
 The client is not a plain `connect()` coroutine because draining the server's stderr needs a
 background task, and an anyio task needs a task group owned by the caller's scope.
 
-Reading stdin (server): the fd is awaited with `anyio.wait_readable` (epoll on Linux: pipes,
-sockets and TTYs, no busy loop, cancellable), then read once with `os.read`, which returns
-what is there. What epoll refuses (regular files, /dev/null) and file objects without a
-descriptor are read in a worker thread. Writes run in a worker thread, one `write` per frame
-under a lock, not cancellable midway: no sender ever leaves half a frame behind.
+Server pipes, on asyncio: the event loop watches stdin for the connection's life and writes
+go straight to a non-blocking stdout, queued when the pipe is full (`pipes.PipeReader`,
+`pipes.PipeWriter`: no thread hop per frame, which was most of a small request's cost).
+Elsewhere, and for what epoll refuses (regular files, /dev/null) or file objects without a
+descriptor: stdin is awaited with `anyio.wait_readable` or read in a worker thread, and each
+frame is written whole in a worker thread under a lock. Either way no sender ever leaves half
+a frame behind.
 
 Junk (client): servers sometimes print banners or logs to stdout. A line whose first
 non-whitespace byte is not `{` or `[` cannot be a JSON-RPC message: it is not returned but
@@ -37,6 +39,7 @@ __all__ = [
     "stdio_server",
 ]
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -64,6 +67,7 @@ from mcpkit.protocol.errors import (
     LocalProtocolError,
 )
 from mcpkit.protocol.framing import DEFAULT_MAX_FRAME, FrameItem, LineFramer
+from mcpkit.transports.pipes import PipeReader, PipeWriter
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +79,7 @@ _STDERR_LINE_MAX = 8192  # a longer stderr line is replaced by a note: the tail 
 _JUNK_KEPT = 20
 _EXIT_GRACE = 1.0  # how long a BrokenError waits for the exit code and the last stderr
 _STDERR_DRAIN = 0.5  # how long aclose lets the stderr task read what is left
+_FLUSH_TIMEOUT = 5.0  # how long the server's aclose waits for stdout to take what is queued
 _JSON_START = re.compile(rb"\s*[\[{]")
 _ENDED = (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError)
 
@@ -93,6 +98,15 @@ def _fileno(stream: StreamArg) -> int | None:
         return None
 
 
+def _on_asyncio() -> bool:
+    """Whether the pipes can be driven by the asyncio loop itself (see `pipes`)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 def _check_frame(frame: bytes) -> None:
     """A newline inside a frame would split it in two on the wire: refuse to send it."""
     if b"\n" in frame:
@@ -106,6 +120,12 @@ class _ByteSource:
         self._stream = stream
         self._fd = _fileno(stream)
         self._pollable = self._fd is not None
+        self.pipe: PipeReader | None = None
+        if self._fd is not None and _on_asyncio():
+            try:
+                self.pipe = PipeReader(self._fd)
+            except (OSError, ValueError):  # epoll refuses regular files and /dev/null
+                self._pollable = False
 
     async def read(self) -> bytes:
         """The next chunk, or b"" at end of file; a failing stdin counts as a broken peer."""
@@ -115,6 +135,8 @@ class _ByteSource:
             raise BrokenError(f"stdin read failed: {exc}") from exc
 
     async def _read(self) -> bytes:
+        if self.pipe is not None:
+            return await self.pipe.read()
         fd = self._fd
         if fd is None:
             return await anyio.to_thread.run_sync(self._read_file)
@@ -138,13 +160,17 @@ class _ByteSource:
 
 
 class _ByteSink:
-    """Writes whole buffers to stdout; blocking, so it runs in a worker thread."""
+    """Writes whole buffers to stdout: on the loop through a non-blocking `PipeWriter`
+    when it can, else blocking, in a worker thread."""
 
     def __init__(self, stream: StreamArg) -> None:
         self._stream = stream
         self._fd = _fileno(stream)
         if self._fd is not None and not isinstance(stream, int):
             stream.flush()  # what the file object buffered goes out before our frames
+        self.pipe: PipeWriter | None = None
+        if self._fd is not None and _on_asyncio():
+            self.pipe = PipeWriter(self._fd)
 
     def write(self, data: bytes) -> None:
         if self._fd is None:
@@ -202,10 +228,15 @@ class StdioServerTransport(_Interruptible):
         self._framer = LineFramer(max_frame)
         self._pending: deque[FrameItem] = deque()
         self._eof = False
-        self._receive_lock = anyio.Lock()
-        self._send_lock = anyio.Lock()
+        self._receive_lock = anyio.Lock(fast_acquire=True)
+        self._send_lock = anyio.Lock(fast_acquire=True)
 
     async def receive(self) -> bytes:
+        if self._pending and not self._receive_lock.locked():  # a frame already read
+            item = self._pending.popleft()
+            if isinstance(item, FrameTooLarge):
+                raise item
+            return item
         async with self._receive_lock:
             while not self._pending:
                 self._check_open()
@@ -225,19 +256,33 @@ class StdioServerTransport(_Interruptible):
     async def send(self, frame: bytes) -> None:
         self._check_open()
         _check_frame(frame)
-        data = frame + b"\n"
-        async with self._send_lock:
-            try:
-                await anyio.to_thread.run_sync(self._sink.write, data)
-            except OSError as exc:  # EPIPE: the host stopped reading our stdout
-                raise BrokenError(f"stdout closed: {exc}") from exc
+        pipe = self._sink.pipe
+        try:
+            if pipe is not None:  # no thread, no lock: the write is whole and in order
+                pipe.write((frame, b"\n"))
+                if pipe.queued:
+                    await pipe.drain()
+                return
+            async with self._send_lock:
+                await anyio.to_thread.run_sync(self._sink.write, frame + b"\n")
+        except OSError as exc:  # EPIPE: the host stopped reading our stdout
+            raise BrokenError(f"stdout closed: {exc}") from exc
 
     async def aclose(self) -> None:
         """Stop: later calls raise `ClosedError`, a waiting `receive()` too. Idempotent.
 
-        The process's stdin and stdout are left open: they belong to the process.
+        What was sent but is still queued for stdout is flushed first (for up to
+        `_FLUSH_TIMEOUT` seconds: a host that stopped reading cannot hold us forever). The
+        process's stdin and stdout are left open: they belong to the process.
         """
         self._interrupt()
+        pipe = self._sink.pipe
+        if pipe is not None:
+            with anyio.move_on_after(_FLUSH_TIMEOUT, shield=True):
+                await pipe.flush()
+            pipe.close()
+        if self._source.pipe is not None:
+            self._source.pipe.close()
         await anyio.lowlevel.checkpoint()
 
 
@@ -330,8 +375,8 @@ class StdioClientTransport(_Interruptible):
         self._stderr_done = anyio.Event()
         self._junk: deque[bytes] = deque(maxlen=_JUNK_KEPT)
         self.junk_count = 0
-        self._receive_lock = anyio.Lock()
-        self._send_lock = anyio.Lock()
+        self._receive_lock = anyio.Lock(fast_acquire=True)
+        self._send_lock = anyio.Lock(fast_acquire=True)
         self._closed = anyio.Event()
         self._broken_message: str | None = None
 

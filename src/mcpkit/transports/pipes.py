@@ -1,0 +1,233 @@
+"""Pipe I/O on the asyncio event loop itself: no worker threads, no per-read registration.
+
+Layer: transports. Why this exists: a worker-thread hop per frame (anyio.to_thread) costs
+about 100 µs and a fresh epoll registration per read about 20 µs, which together were most
+of a small stdio request's cost. Here the loop watches the read end once for the
+connection's life (`add_reader`), and writes go straight to a non-blocking fd from the
+calling task; only what the pipe cannot take right now is buffered and flushed when the fd
+becomes writable (`add_writer`).
+
+Flow control, both ways, so memory stays bounded whatever the peer does:
+- `PipeReader` stops watching the fd while more than `high_water` bytes are unread, and
+  resumes when the consumer has taken them: a fast writer is slowed by the pipe itself.
+- `PipeWriter.write` never blocks and never drops; `drain()` waits while more than
+  `high_water` bytes are queued (the peer is not reading).
+
+Both are asyncio-only (the stdio transports fall back to threads elsewhere) and used from the
+loop's thread.
+"""
+
+from __future__ import annotations
+
+__all__ = ["PipeReader", "PipeWriter"]
+
+import asyncio
+import contextlib
+import os
+from collections import deque
+from collections.abc import Sequence
+
+_CHUNK = 256 * 1024
+_HIGH_WATER = 4 * 1024 * 1024
+
+
+class PipeReader:
+    """Chunks from a readable fd (pipe, socket, TTY), as the loop sees them arrive.
+
+    `read()` returns the next chunk, `b""` at end of input, or raises the `OSError` the read
+    failed with. The fd's blocking mode is left alone: it is only read when epoll says it is
+    readable, so a read returns at once either way.
+    """
+
+    def __init__(self, fd: int, *, high_water: int = _HIGH_WATER) -> None:
+        self._fd = fd
+        self._loop = asyncio.get_running_loop()
+        self._chunks: deque[bytes] = deque()
+        self._buffered = 0
+        self._high_water = high_water
+        self._eof = False
+        self._error: OSError | None = None
+        self._waiter: asyncio.Future[None] | None = None
+        self._watching = False
+        self._watch()  # raises PermissionError for what epoll refuses (regular files)
+
+    def _watch(self) -> None:
+        if not self._watching and not self._eof:
+            self._loop.add_reader(self._fd, self._on_readable)
+            self._watching = True
+
+    def _unwatch(self) -> None:
+        if self._watching:
+            self._loop.remove_reader(self._fd)
+            self._watching = False
+
+    def _on_readable(self) -> None:
+        try:
+            data = os.read(self._fd, _CHUNK)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self._error, data = exc, b""
+        if data:
+            self._chunks.append(data)
+            self._buffered += len(data)
+            if self._buffered > self._high_water:
+                self._unwatch()  # the consumer is behind: let the pipe fill up instead
+        else:
+            self._eof = True
+            self._unwatch()
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def read(self) -> bytes:
+        """The next chunk; `b""` at end of input.
+
+        Raises:
+            OSError: reading failed (the error is raised once, then end of input).
+        """
+        while not self._chunks and not self._eof:
+            self._waiter = self._loop.create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        if self._chunks:
+            chunk = self._chunks.popleft()
+            self._buffered -= len(chunk)
+            if self._buffered <= self._high_water:
+                self._watch()
+            return chunk
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+        return b""
+
+    def close(self) -> None:
+        """Stop watching the fd (it stays open: it belongs to whoever opened it)."""
+        self._eof = True
+        self._unwatch()
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+
+class PipeWriter:
+    """Writes to an fd switched to non-blocking mode, from the loop's thread, in order.
+
+    `write()` sends what the pipe takes at once and queues the rest (flushed by the loop when
+    the fd is writable); frames written by one call are never interleaved with another's.
+    `close()` puts the fd back in blocking mode, which matters when it is shared with a shell
+    (a terminal) or with the process that started us.
+    """
+
+    def __init__(self, fd: int, *, high_water: int = _HIGH_WATER) -> None:
+        self._fd = fd
+        self._loop = asyncio.get_running_loop()
+        self._was_blocking = os.get_blocking(fd)
+        os.set_blocking(fd, False)
+        self._queue: deque[memoryview] = deque()
+        self._queued = 0
+        self._high_water = high_water
+        self._error: OSError | None = None
+        self._drained: asyncio.Future[None] | None = None
+        self._closed = False
+
+    @property
+    def queued(self) -> int:
+        """Bytes accepted but not yet in the pipe."""
+        return self._queued
+
+    def write(self, parts: Sequence[bytes]) -> None:
+        """Send `parts` back to back (one `writev` when nothing is queued).
+
+        Raises:
+            OSError: the fd failed (e.g. EPIPE: the reader is gone), now or earlier.
+        """
+        if self._error is not None:
+            raise self._error
+        if not self._queue:
+            try:
+                written = os.writev(self._fd, parts)
+            except (BlockingIOError, InterruptedError):
+                written = 0
+            except OSError as exc:
+                self._error = exc
+                raise
+            total = sum(len(part) for part in parts)
+            if written == total:
+                return
+            self._enqueue(parts, written)
+            self._loop.add_writer(self._fd, self._on_writable)
+        else:
+            self._enqueue(parts, 0)
+
+    def _enqueue(self, parts: Sequence[bytes], skip: int) -> None:
+        for part in parts:
+            if skip >= len(part):
+                skip -= len(part)
+                continue
+            view = memoryview(part)[skip:]
+            skip = 0
+            self._queue.append(view)
+            self._queued += len(view)
+
+    def _on_writable(self) -> None:
+        try:
+            while self._queue:
+                view = self._queue[0]
+                written = os.write(self._fd, view)
+                self._queued -= written
+                if written < len(view):
+                    self._queue[0] = view[written:]
+                    return
+                self._queue.popleft()
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self._error = exc
+            self._queue.clear()
+            self._queued = 0
+        self._loop.remove_writer(self._fd)
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
+
+    async def drain(self) -> None:
+        """Wait while more than `high_water` bytes are queued (the reader is slow).
+
+        Raises:
+            OSError: the fd failed while waiting.
+        """
+        while self._queued > self._high_water and self._error is None:
+            self._drained = self._loop.create_future()
+            try:
+                await self._drained
+            finally:
+                self._drained = None
+        if self._error is not None:
+            raise self._error
+
+    async def flush(self) -> None:
+        """Wait until everything queued is in the pipe (or the fd failed)."""
+        while self._queue and self._error is None:
+            self._drained = self._loop.create_future()
+            try:
+                await self._drained
+            finally:
+                self._drained = None
+
+    def close(self) -> None:
+        """Stop flushing and restore the fd's blocking mode (the fd stays open)."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._queue:
+            self._loop.remove_writer(self._fd)
+            self._queue.clear()
+            self._queued = 0
+        self._wake()
+        with contextlib.suppress(OSError):
+            os.set_blocking(self._fd, self._was_blocking)
