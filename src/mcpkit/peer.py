@@ -60,17 +60,41 @@ ViolationHandler = Callable[[ProtocolViolation], None]
 
 @dataclass(slots=True)
 class _Waiter:
-    done: anyio.Event = field(default_factory=anyio.Event)
+    """One request we sent, waiting for its answer: a future settled by the answer, the
+    connection's end, or the deadline timer. Plain asyncio (no cancel scope, no Event):
+    this is on the path of every request a client makes."""
+
+    done: asyncio.Future[None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
     outcome: ResponseReceived | ErrorReceived | None = None
     on_progress: ProgressHandler | None = None
     # Progress pushes the idle deadline back (never past the absolute cap).
-    scope: anyio.CancelScope | None = None
     idle: float = math.inf
     cap_deadline: float = math.inf
+    timer: asyncio.TimerHandle | None = None
+    timed_out: bool = False
+
+    def settle(self) -> None:
+        if not self.done.done():
+            self.done.set_result(None)
 
     def extend(self) -> None:
-        if self.scope is not None:
-            self.scope.deadline = min(anyio.current_time() + self.idle, self.cap_deadline)
+        """(Re)arm the deadline timer: `idle` from now, never past the cap."""
+        if self.timer is not None:
+            self.timer.cancel()
+        deadline = min(anyio.current_time() + self.idle, self.cap_deadline)
+        if deadline != math.inf and not self.done.done():
+            self.timer = asyncio.get_running_loop().call_at(deadline, self._expire)
+
+    def _expire(self) -> None:
+        self.timed_out = True
+        self.settle()
+
+    def disarm(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
 
 
 async def _ignore_notification(_: NotificationReceived) -> None:
@@ -118,7 +142,6 @@ class Peer:
         self._waiters: dict[int | str, _Waiter] = {}
         self._handlers: dict[int | str, asyncio.Task[None]] = {}
         self._cancelled: set[int | str] = set()  # handlers the peer cancelled
-        self._send_lock = anyio.Lock(fast_acquire=True)
         self._progress_tokens = itertools.count(1)
         self._tg: TaskGroup | None = None
         self.closed: MCPKitError | None = None
@@ -165,7 +188,7 @@ class Peer:
             self._settle(event)
         for waiter in self._waiters.values():  # requests not yet registered with the connection
             if waiter.outcome is None:
-                waiter.done.set()
+                waiter.settle()
 
     async def _dispatch(self, events: list[Event]) -> None:
         for event in events:
@@ -210,9 +233,9 @@ class Peer:
 
     def _settle(self, event: ResponseReceived | ErrorReceived) -> None:
         waiter = self._waiters.get(event.id)
-        if waiter is not None:
+        if waiter is not None and not waiter.timed_out:
             waiter.outcome = event
-            waiter.done.set()
+            waiter.settle()
 
     async def _serve(self, event: RequestReceived) -> None:
         """Answer one request. Cancelled by the peer: no answer is due (spec: cancellation),
@@ -239,9 +262,8 @@ class Peer:
             await self.send(reply)
 
     async def send(self, frame: bytes) -> None:
-        """Send one frame; frames from concurrent tasks never interleave."""
-        async with self._send_lock:
-            await self.transport.send(frame)
+        """Send one frame (the transport keeps concurrent frames whole: see `Transport`)."""
+        await self.transport.send(frame)
 
     async def request(
         self,
@@ -294,15 +316,15 @@ class Peer:
 
     async def _await(self, rid: int, method: str, waiter: _Waiter, cap: float) -> Any:
         try:
-            with anyio.CancelScope() as scope:
-                waiter.scope = scope
-                waiter.extend()
-                await waiter.done.wait()
-        except anyio.get_cancelled_exc_class():  # the caller was cancelled: tell the peer
+            waiter.extend()
+            await waiter.done
+        except asyncio.CancelledError:  # the caller was cancelled: tell the peer
             with anyio.CancelScope(shield=True):
                 await self._cancel(rid, "cancelled by the caller")
             raise
-        if scope.cancelled_caught and waiter.outcome is None:
+        finally:
+            waiter.disarm()
+        if waiter.timed_out and waiter.outcome is None:
             capped = anyio.current_time() >= waiter.cap_deadline
             why = (
                 f"the {cap:g}s cap" if capped else f"{waiter.idle:g}s without an answer or progress"

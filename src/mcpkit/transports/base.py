@@ -19,7 +19,10 @@ class Transport(Protocol):
     `receive()` returns the next frame. When the peer hangs up it raises `BrokenError`
     (or `ClosedError` after our own `aclose()`); a frame over the size limit raises
     `FrameTooLarge` (a `RemoteProtocolError`) and the transport stays usable.
-    `send()` raises `BrokenError`/`ClosedError` the same way. `describe()` names the peer
+    `send()` raises `BrokenError`/`ClosedError` the same way. Several tasks may call `send()`
+    at once: each frame goes out whole and frames are never interleaved (a transport whose
+    write can suspend midway serializes its own sends; callers add no lock, which on the
+    hot path of every message would cost more than the write). `describe()` names the peer
     for error messages (a command line, a URL, "memory").
     """
 

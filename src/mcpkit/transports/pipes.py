@@ -27,7 +27,7 @@ import os
 from collections import deque
 from collections.abc import Sequence
 
-_CHUNK = 256 * 1024
+_CHUNK = 65536
 _HIGH_WATER = 4 * 1024 * 1024
 
 

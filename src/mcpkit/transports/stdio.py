@@ -7,6 +7,8 @@ protocol layer answers bad lines, and the client layer decides about timeouts.
 Public forms, both async context managers because each owns work that must end with it:
 `stdio_server(...)` -> `StdioServerTransport` for a server run by a host, and
 `stdio_client(command, args, ...)` -> `StdioClientTransport` for a client spawning a server.
+The client makes the server's stdin/stdout pipes itself and drives its ends with the same
+loop-driven `pipes` as the server; stderr goes through anyio and is only drained.
 The client is not a plain `connect()` coroutine because draining the server's stderr needs a
 background task, and an anyio task needs a task group owned by the caller's scope.
 
@@ -51,7 +53,6 @@ import sys
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import BinaryIO, TypeVar
 
 import anyio
@@ -359,13 +360,14 @@ class StdioClientTransport(_Interruptible):
     failure: `returncode`, `stderr_tail()`, `junk_lines`/`junk_count` and `pid`.
     """
 
-    def __init__(self, process: anyio.abc.Process, argv: Sequence[str], opts: _Options) -> None:
+    def __init__(
+        self, process: anyio.abc.Process, pipes: _ChildPipes, argv: Sequence[str], opts: _Options
+    ) -> None:
         super().__init__()
-        assert process.stdin is not None
-        assert process.stdout is not None
         self._process = process
-        self._stdin = process.stdin
-        self._stdout = process.stdout
+        self._pipes = pipes
+        self._stdin = PipeWriter(pipes.stdin)
+        self._stdout = PipeReader(pipes.stdout)
         self._command_line = shlex.join(argv)
         self._opts = opts
         self._framer = LineFramer(opts.max_frame)
@@ -405,13 +407,13 @@ class StdioClientTransport(_Interruptible):
     async def send(self, frame: bytes) -> None:
         self._check_open()
         _check_frame(frame)
-        async with self._send_lock:
+        try:
+            self._stdin.write((frame, b"\n"))  # whole, in order, never blocking
+            if self._stdin.queued:
+                await self._stdin.drain()
+        except OSError as exc:  # EPIPE: the server is gone or closed its stdin
             self._check_open()
-            try:
-                await self._stdin.send(frame + b"\n")
-            except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
-                self._check_open()
-                raise await self._broken("stopped reading its stdin") from exc
+            raise await self._broken("stopped reading its stdin") from exc
 
     async def receive(self) -> bytes:
         async with self._receive_lock:
@@ -447,12 +449,14 @@ class StdioClientTransport(_Interruptible):
     async def _fill(self) -> None:
         """Read one chunk of stdout into `_pending`; `aclose()` may end the wait."""
         try:
-            chunk = await self._interruptible(partial(self._stdout.receive, _CHUNK))
-        except _ENDED:
+            chunk = await self._interruptible(self._stdout.read)
+        except OSError:
+            chunk = b""
+        if chunk:
+            self._pending.extend(self._framer.feed(chunk))
+        else:
             self._stdout_eof = True
             self._pending.extend(self._framer.end())
-        else:
-            self._pending.extend(self._framer.feed(chunk))
 
     def _report_junk(self, line: bytes) -> None:
         self.junk_count += 1
@@ -512,8 +516,8 @@ class StdioClientTransport(_Interruptible):
         exited server is reaped its pid (= group id) may be reused by an unrelated group.
         """
         was_running = self.returncode is None
-        with contextlib.suppress(Exception):
-            await self._stdin.aclose()
+        self._stdin.close()
+        self._pipes.close_stdin()  # the server sees end of input
         if was_running:
             if not await self._wait_exit(self._opts.shutdown_timeout):
                 self._signal_group(signal.SIGTERM)
@@ -521,6 +525,8 @@ class StdioClientTransport(_Interruptible):
             # Also takes children the server left behind in its group.
             self._signal_group(getattr(signal, "SIGKILL", signal.SIGTERM))
         await self._process.wait()
+        self._stdout.close()  # only now: a server writing as it exits must not get EPIPE
+        self._pipes.close()
         with anyio.move_on_after(_STDERR_DRAIN):
             await self._stderr_done.wait()
         await self._process.aclose()
@@ -542,26 +548,62 @@ class StdioClientTransport(_Interruptible):
             pass  # already gone (PermissionError: macOS, for a group of zombies)
 
 
+class _ChildPipes:
+    """Our ends of the server's stdin and stdout pipes. We make the pipes ourselves (rather
+    than asking for `PIPE`) so that the loop can drive them directly (`pipes.py`); stderr is
+    left to anyio, it is only drained."""
+
+    def __init__(self) -> None:
+        self.child_stdin, self.stdin = os.pipe()  # non-inheritable: only the child's ends
+        self.stdout, self.child_stdout = os.pipe()  # are passed on, as fds 0 and 1
+
+    def spawned(self) -> None:
+        """The child has its ends now; ours of them must go (else no end of input)."""
+        for fd in (self.child_stdin, self.child_stdout):
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self.child_stdin = self.child_stdout = -1  # a closed fd's number may be reused
+
+    def close_stdin(self) -> None:
+        if self.stdin >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self.stdin)
+            self.stdin = -1
+
+    def close(self) -> None:
+        self.spawned()
+        self.close_stdin()
+        if self.stdout >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self.stdout)
+            self.stdout = -1
+
+
 async def _spawn(
     argv: Sequence[str], env: Mapping[str, str] | None, cwd: str | os.PathLike[str] | None
-) -> anyio.abc.Process:
+) -> tuple[anyio.abc.Process, _ChildPipes]:
     """Start the server in its own session and process group, so it can be stopped whole
     and does not receive the terminal's Ctrl-C meant for us."""
+    pipes = _ChildPipes()
     try:
-        return await anyio.open_process(
+        process = await anyio.open_process(
             list(argv),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
+            stdin=pipes.child_stdin,
+            stdout=pipes.child_stdout,
             stderr=subprocess.PIPE,
             cwd=cwd,
             env=None if env is None else {**os.environ, **env},
             start_new_session=True,
         )
     except (OSError, subprocess.SubprocessError) as exc:
+        pipes.close()
         where = f" in {os.fspath(cwd)!r}" if cwd is not None else ""
         raise ConnectError(
             f"could not start MCP server `{shlex.join(argv)}`{where}: {exc}"
         ) from exc
+    pipes.spawned()
+    return process, pipes
 
 
 @contextlib.asynccontextmanager
@@ -585,9 +627,9 @@ async def stdio_client(
     as they are, never wrapped in an ExceptionGroup.
     """
     argv = [command, *args]
-    process = await _spawn(argv, env, cwd)
+    process, pipes = await _spawn(argv, env, cwd)
     opts = _Options(max_frame, stderr_tail_lines, on_stderr, on_junk, shutdown_timeout)
-    transport = StdioClientTransport(process, argv, opts)
+    transport = StdioClientTransport(process, pipes, argv, opts)
     failure: BaseException | None = None
     try:
         async with anyio.create_task_group() as tg:
