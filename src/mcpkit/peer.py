@@ -161,6 +161,19 @@ class Peer:
                     await self._stop_handlers()
         self._tg = None
 
+    async def serve_frame(self, frame: bytes) -> None:
+        """Take one incoming frame without a read loop, serving a request in the calling
+        task: what a stateless exchange needs (modern HTTP: one POST, one request, no
+        connection before or after). Cancelling the caller cancels the handler."""
+        for event in self.connection.receive(frame):
+            if isinstance(event, RequestReceived):
+                task = asyncio.current_task()
+                assert task is not None
+                self._handlers[event.id] = task
+                await self._serve(event)
+            else:
+                await self._dispatch([event])
+
     async def _stop_handlers(self) -> None:
         """Cancel the request handlers still running and wait until they have ended."""
         running = list(self._handlers.values())

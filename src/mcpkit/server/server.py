@@ -31,7 +31,7 @@ from mcpkit._version import __version__
 from mcpkit.peer import Peer
 from mcpkit.protocol.connection import Connection
 from mcpkit.protocol.context import SERVER_INFO, has_capability
-from mcpkit.protocol.errors import MethodNotFound
+from mcpkit.protocol.errors import ClosedError, MethodNotFound
 from mcpkit.protocol.events import ProtocolViolation, RequestReceived
 from mcpkit.protocol.methods import METHODS
 from mcpkit.protocol.sealing import Sealer
@@ -211,12 +211,14 @@ class Server(Registry):
                     await stack.aclose()
                 self.lifespan_state = None
 
-    async def serve(self, transport: Transport) -> None:
-        """Serve one connection until the client hangs up."""
+    async def serve(self, transport: Transport, *, modern: bool = True) -> None:
+        """Serve one connection until the client hangs up. `modern=False` serves the legacy
+        era only, for a transport older than the modern era (HTTP+SSE): a modern request is
+        answered -32022 naming no version, so a probing client falls back to `initialize`."""
         connection = Connection(
             is_client=False,
             legacy_versions=self.legacy_versions,
-            modern_versions=self.modern_versions,
+            modern_versions=self.modern_versions if modern else (),
         )
         holder: list[Session] = []
 
@@ -237,6 +239,33 @@ class Server(Registry):
             session.close()
             with anyio.CancelScope(shield=True):
                 await transport.aclose()
+
+    async def serve_one(self, frame: bytes, send: Callable[[bytes], Awaitable[None]]) -> None:
+        """Serve exactly one incoming frame in the calling task; everything the server says
+        about it (notifications first, the response last) goes to `send`.
+
+        This is the modern era's stateless exchange (one HTTP POST): a fresh `Connection`,
+        so nothing carries over from one request to the next, but no memory pipe, read loop
+        or extra tasks, which a per-request connection would otherwise cost.
+        """
+        connection = Connection(
+            is_client=False,
+            legacy_versions=self.legacy_versions,
+            modern_versions=self.modern_versions,
+        )
+        holder: list[Session] = []
+
+        async def on_request(request: RequestReceived) -> Any:
+            return await self._dispatch(holder[0], request)
+
+        peer = Peer(connection, _Outbox(send), on_request=on_request, on_violation=_report)
+        session = Session(peer, forwarding=False)
+        holder.append(session)
+        try:
+            async with self.running():
+                await peer.serve_frame(frame)
+        finally:
+            session.close()
 
     async def serve_stdio(self) -> None:
         """Serve over this process's stdin/stdout until stdin closes."""
@@ -343,6 +372,25 @@ class Server(Registry):
             return InputRequiredResult(
                 result_type="input_required", input_requests=requests, request_state=token
             )
+
+
+class _Outbox:
+    """The transport of `Server.serve_one`: frames out go to a callback; nothing comes in."""
+
+    def __init__(self, send: Callable[[bytes], Awaitable[None]]) -> None:
+        self._send = send
+
+    async def send(self, frame: bytes) -> None:
+        await self._send(frame)
+
+    async def receive(self) -> bytes:
+        raise ClosedError("a single exchange receives nothing more")
+
+    async def aclose(self) -> None:
+        return None
+
+    def describe(self) -> str:
+        return "single exchange"
 
 
 def _report(violation: ProtocolViolation) -> None:

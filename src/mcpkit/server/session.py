@@ -66,12 +66,16 @@ class ChangeBus:
 class Session:
     """One client connection to the server: the pipe back, and legacy session state."""
 
-    def __init__(self, peer: Peer) -> None:
+    def __init__(self, peer: Peer, *, forwarding: bool = True) -> None:
+        """`forwarding=False`: a single stateless exchange, which hears no changes (modern
+        clients ask for them with `subscriptions/listen`), so it gets no change queue."""
         self.peer = peer
         self.log_level: str | None = "info"  # legacy default until logging/setLevel
         self.subscriptions: set[str] = set()
-        send, self._receive = anyio.create_memory_object_stream[Change](256)
-        self._send = send
+        self._forwarding = forwarding
+        if forwarding:
+            send, self._receive = anyio.create_memory_object_stream[Change](256)
+            self._send = send
 
     async def ping(self, *, timeout: float | None = None) -> None:
         """Ping the client (legacy sessions only: modern servers never send requests)."""
@@ -82,6 +86,8 @@ class Session:
 
     def hear(self, change: Change) -> None:
         """Called by the bus: queue the change for this session's forwarder (never blocks)."""
+        if not self._forwarding:
+            return
         closed = (anyio.WouldBlock, anyio.BrokenResourceError, anyio.ClosedResourceError)
         with contextlib.suppress(*closed):  # a client that cannot keep up loses change events
             self._send.send_nowait(change)
@@ -105,4 +111,5 @@ class Session:
         return True
 
     def close(self) -> None:
-        self._send.close()
+        if self._forwarding:
+            self._send.close()
