@@ -9,6 +9,7 @@ import os
 from collections.abc import Iterator
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from mcpkit.transports.pipes import PipeReader, PipeWriter
@@ -77,10 +78,30 @@ async def test_a_vanished_reader_is_an_os_error_not_a_hang(pipe: tuple[int, int]
     read_fd, write_fd = pipe
     writer = PipeWriter(write_fd)
     os.close(read_fd)
-    with pytest.raises(BrokenPipeError):
-        writer.write((b"hello\n",))
-    with pytest.raises(BrokenPipeError):  # and it stays failed
+    writer.write((b"hello\n",))  # queued: the write itself happens at the end of the pass
+    with anyio.fail_after(5):
+        await writer.flush()
+    with pytest.raises(BrokenPipeError):  # the next write tells, and it stays failed
         writer.write((b"again\n",))
+    with pytest.raises(BrokenPipeError):
+        writer.write((b"again\n",))
+    writer.close()
+    immediate = PipeWriter(write_fd, combine=False)  # a client's: fails the write itself
+    with pytest.raises(BrokenPipeError):
+        immediate.write((b"now\n",))
+    immediate.close()
+
+
+async def test_writes_in_one_pass_are_combined(pipe: tuple[int, int]) -> None:
+    read_fd, write_fd = pipe
+    writer = PipeWriter(write_fd)
+    for i in range(100):
+        writer.write((b'{"i":%d}' % i, b"\n"))
+    assert writer.queued == sum(len(b'{"i":%d}\n' % i) for i in range(100))
+    await anyio.lowlevel.checkpoint()  # one pass of the loop: one writev carried them all
+    assert writer.queued == 0
+    expected = b"".join(b'{"i":%d}\n' % i for i in range(100))
+    assert os.read(read_fd, 65536) == expected
     writer.close()
 
 

@@ -366,7 +366,7 @@ class StdioClientTransport(_Interruptible):
         super().__init__()
         self._process = process
         self._pipes = pipes
-        self._stdin = PipeWriter(pipes.stdin)
+        self._stdin = PipeWriter(pipes.stdin, combine=False)
         self._stdout = PipeReader(pipes.stdout)
         self._command_line = shlex.join(argv)
         self._opts = opts
