@@ -168,7 +168,8 @@ def test_prints_at_import_go_to_stderr(folder: Path) -> None:
 
 
 async def test_run_over_http(folder: Path) -> None:
-    """`mcpkit run app.py --transport http --port N` serves Streamable HTTP on loopback."""
+    """`mcpkit run app.py --transport http --port N` serves Streamable HTTP on loopback, and
+    the old HTTP+SSE transport beside it; the banner names both URLs."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -185,6 +186,12 @@ async def test_run_over_http(folder: Path) -> None:
             async with Client(f"http://127.0.0.1:{port}/mcp") as client:
                 await client.ping()
                 assert client.server_info["name"]
+            async with Client(f"http://127.0.0.1:{port}/sse", transport="sse") as old:
+                await old.ping()  # the old HTTP+SSE transport, served beside /mcp
+            assert process.stderr is not None
+            banner = (await process.stderr.receive()).decode()
+            assert f"http://127.0.0.1:{port}/mcp" in banner
+            assert f"http://127.0.0.1:{port}/sse" in banner
     finally:
         process.terminate()
         await process.wait()

@@ -68,7 +68,7 @@ def failed(done: subprocess.CompletedProcess[str], status: int) -> str:
 def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("config") / "servers.json"
     entry = {"command": sys.executable, "args": [str(ROOT / "tests" / "framework_server.py")]}
-    remote = {"type": "sse", "url": "https://mcp.example.com/sse"}
+    remote = {"type": "sse", "url": "http://127.0.0.1:9/sse"}  # discard port: nobody listens
     path.write_text(json.dumps({"mcpServers": {"framework": entry, "remote": remote}}))
     return path
 
@@ -225,8 +225,10 @@ def test_usage_errors_exit_2(args: list[str], expected: str) -> None:
 
 def test_config_usage_errors_exit_2(config: Path) -> None:
     assert "unknown server 'framwork'" in failed(mcpkit("ping", "framwork", config=config), 2)
-    remote = failed(mcpkit("list", "remote", config=config), 2)
-    assert "the legacy SSE HTTP transport is not available yet" in remote
+
+
+def test_an_unreachable_sse_config_entry_exits_4(config: Path) -> None:
+    assert "127.0.0.1:9" in failed(mcpkit("list", "remote", config=config), 4)
 
 
 def test_an_unreachable_url_exits_4() -> None:

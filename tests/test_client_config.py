@@ -308,12 +308,6 @@ def test_stdio_entry_builds_a_client() -> None:
     assert one({"command": "c"}).to_client()._env is None
 
 
-def test_legacy_sse_entries_are_not_available_yet() -> None:
-    config = one({"type": "sse", "url": "https://example.com/mcp"})
-    with pytest.raises(ConfigError, match="SSE HTTP transport is not available yet"):
-        config.to_client()
-
-
 def test_http_entries_build_a_url_client_with_headers() -> None:
     config = one({"type": "http", "url": "https://example.com/mcp", "headers": {"X-A": "1"}})
     client = config.to_client(headers={"X-B": "2"})

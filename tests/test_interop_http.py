@@ -450,11 +450,6 @@ async def test_sdk_client_hears_logs_and_progress(
         assert referee.progress_on("GET") == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mcpkit bug: in legacy JSON mode a request's progress goes to the GET stream, "
-    "where it races the JSON response; the SDK drops progress that comes after it",
-)
 async def test_legacy_json_keeps_a_requests_progress_off_the_get_stream(
     frame_validator: FrameValidator,
 ) -> None:
@@ -462,7 +457,7 @@ async def test_legacy_json_keeps_a_requests_progress_off_the_get_stream(
     instead (spec 2025-11-25 basic/transports: what goes there SHOULD be unrelated to any
     running request), it reaches the client on another connection, in no fixed order with
     the response, and a client that has the response already drops it as stale (the SDK
-    does). Either keep it off the GET stream (drop it) or answer such a request with SSE.
+    does). mcpkit answers a request that asked for progress with SSE even in JSON mode.
 
     `greet` before `chatty` makes sure the GET stream is open (its elicitation travels
     there); `greet` after it makes sure everything queued for that stream meanwhile, in
@@ -480,6 +475,7 @@ async def test_legacy_json_keeps_a_requests_progress_off_the_get_stream(
     assert progress == [], (
         f"progress {progress} went on the GET stream; the SDK heard {heard.progress}"
     )
+    assert heard.progress == STEPS
 
 
 # ---- 2. mcpkit's client -> the official SDK's HTTP server --------------------------------

@@ -57,7 +57,8 @@ def _transport_option(parser: argparse.ArgumentParser) -> None:
         "--transport",
         choices=["stdio", "http"],
         default="stdio",
-        help="how to serve (default: stdio; http: Streamable HTTP at http://HOST:PORT/mcp)",
+        help="how to serve (default: stdio; http: Streamable HTTP at http://HOST:PORT/mcp, "
+        "and the old HTTP+SSE transport at /sse)",
     )
     parser.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default: loopback)")
     parser.add_argument("--port", type=int, default=8000, help="HTTP port (default: 8000)")
@@ -109,7 +110,8 @@ def _serve_http(server: Server, args: argparse.Namespace) -> None:
 
     from mcpkit.server.http import serve_http
 
-    print(f"mcpkit: serving on http://{args.host}:{args.port}/mcp", file=sys.stderr)
+    base = f"http://{args.host}:{args.port}"
+    print(f"mcpkit: serving on {base}/mcp (HTTP+SSE clients: {base}/sse)", file=sys.stderr)
     # Host checks follow the bind: loopback names only on a loopback bind (DNS rebinding).
     json_response = args.json_response
     anyio.run(lambda: serve_http(server, args.host, args.port, json_response=json_response))

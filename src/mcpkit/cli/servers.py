@@ -97,7 +97,7 @@ def open_client(server: str, options: ServerOptions) -> Client:
 
 
 def _remote(url: str, options: ServerOptions) -> Client:
-    """A Streamable HTTP server by URL."""
+    """A server by URL: Streamable HTTP, or HTTP+SSE when the Client falls back to it."""
     from mcpkit.client import Client
 
     return Client(url, **options.client_options())
@@ -129,7 +129,7 @@ def _configured(entry: ServerConfig, options: ServerOptions) -> Client:
         if entry.transport != "stdio":
             return entry.to_client(**options.client_options())
         return entry.to_client(env=dict(options.env), **options.client_options())
-    except ConfigError as exc:  # e.g. the legacy SSE transport, not available yet
+    except ConfigError as exc:  # the entry cannot become a client
         raise UsageError(str(exc)) from None
 
 

@@ -8,6 +8,12 @@ sends `server/discover` with its preferred modern version in `_meta`.
 - `-32022` naming a version we speak → modern, retry with it (no fallback);
 - any other error, or no answer within `probe_timeout` → legacy: `initialize`.
 The fallback never depends on one particular error code.
+
+A URL is Streamable HTTP unless `transport="sse"` names the old 2024-11-05 HTTP+SSE
+transport. With `transport="auto"` (and an era that may be legacy), a URL whose POSTs are
+refused with 400, 404 or 405 while negotiating is retried once over HTTP+SSE (spec 2025-03-26
+basic/transports, "Backwards Compatibility"); if the GET there opens no such stream, the
+first failure stands. HTTP+SSE carries the legacy era only: `initialize`, no probe.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import logging
 import shlex
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import anyio
 import msgspec
@@ -59,11 +65,15 @@ from mcpkit.protocol.versions import (
 from mcpkit.transports.base import Transport
 from mcpkit.transports.memory import memory_pair
 
-__all__ = ["Client", "EraChoice", "Servable"]
+if TYPE_CHECKING:
+    from mcpkit.transports.sse_legacy import PostStatuses
+
+__all__ = ["Client", "EraChoice", "Servable", "TransportChoice"]
 
 _log = logging.getLogger("mcpkit.client")
 
 EraChoice = Literal["auto", "legacy", "modern"]
+TransportChoice = Literal["auto", "http", "sse"]
 
 
 class Servable(Protocol):
@@ -77,11 +87,14 @@ class Client(Features):
 
     Args:
         target: a `Transport`, an in-process server (anything with `serve(transport)`), an
-            `http://`/`https://` URL (Streamable HTTP), or a command to spawn over stdio (a
-            string, split like a shell would, or an argv list).
+            `http://`/`https://` URL (Streamable HTTP, or HTTP+SSE: see `transport`), or a
+            command to spawn over stdio (a string, split like a shell would, or an argv list).
         env / cwd: for a spawned command (env is merged into this process's environment).
         headers: HTTP headers sent with every request to a URL target (e.g. Authorization).
         era: "auto" negotiates; "legacy" or "modern" forces one.
+        transport: for a URL: "http" (Streamable HTTP), "sse" (the 2024-11-05 HTTP+SSE
+            transport; legacy era only), or "auto": Streamable HTTP, falling back to
+            HTTP+SSE when the URL refuses it (see the module docstring).
         timeout: default seconds to wait for an answer; progress restarts it.
         max_timeout: default absolute cap on any request, progress or not.
         probe_timeout: seconds to wait for the `server/discover` probe before assuming legacy.
@@ -105,6 +118,7 @@ class Client(Features):
         version: str = __version__,
         capabilities: dict[str, Any] | None = None,
         era: EraChoice = "auto",
+        transport: TransportChoice = "auto",
         timeout: float = DEFAULT_TIMEOUT,
         max_timeout: float = DEFAULT_MAX_TIMEOUT,
         probe_timeout: float = 10.0,
@@ -112,6 +126,8 @@ class Client(Features):
         handlers: Handlers | Mapping[str, Callable[[Any], Awaitable[Any]]] | None = None,
         on_notification: Callable[[str, Any], Awaitable[None]] | None = None,
     ) -> None:
+        if transport == "sse" and era == "modern":
+            raise ValueError("the HTTP+SSE transport carries the legacy era only")
         if handlers is None or isinstance(handlers, Handlers):
             self.handlers = handlers or Handlers()
         else:
@@ -131,6 +147,8 @@ class Client(Features):
             self.handlers.capabilities() if capabilities is None else capabilities
         )
         self._era_choice = era
+        self._transport_choice = transport
+        self._over_sse = False  # the old HTTP+SSE transport: legacy only, no discover probe
         self.timeout = timeout
         self.max_timeout = max_timeout
         self.probe_timeout = probe_timeout
@@ -163,7 +181,67 @@ class Client(Features):
         await self._stack.aclose()
 
     async def _connect(self) -> None:
-        transport = await self._open_transport()
+        target = self._target
+        if not (isinstance(target, str) and target.startswith(("http://", "https://"))):
+            await self._connect_over(await self._open_transport(), self._stack)
+        elif self._transport_choice == "sse":
+            await self._connect_over(await self._open_sse(target), self._stack)
+        elif self._transport_choice == "http" or self._era_choice == "modern":
+            await self._connect_over(await self._open_http(target, self._stack), self._stack)
+        else:
+            await self._connect_or_fall_back(target)
+
+    async def _connect_or_fall_back(self, url: str) -> None:
+        """Streamable HTTP; if its POSTs were refused (400/404/405), HTTP+SSE once. The
+        first attempt lives in its own exit stack, closed before the second starts."""
+        from mcpkit.transports.sse_legacy import PostStatuses
+
+        statuses = PostStatuses()
+        attempt = await self._stack.enter_async_context(AsyncExitStack())
+        try:
+            await self._connect_over(await self._open_http(url, attempt, statuses), attempt)
+            return
+        except (RPCError, TransportError) as exc:
+            if not statuses.refused():
+                raise
+            first = exc
+        if self._peer is not None:
+            await self._peer.aclose()
+            self._peer = None
+        await attempt.aclose()
+        transport = None
+        try:
+            transport = await self._open_sse(url)
+        except ConnectError as exc:
+            _log.debug("%s offers no HTTP+SSE stream either: %s", url, exc)
+        if transport is None:  # not an old server either: why HTTP failed is the news
+            raise first
+        await self._connect_over(transport, self._stack)
+
+    async def _open_http(
+        self, url: str, stack: AsyncExitStack, statuses: PostStatuses | None = None
+    ) -> Transport:
+        from mcpkit.transports.http import DEFAULT_TIMEOUT, http_client  # lazy: skips httpx
+        from mcpkit.transports.sse_legacy import watched_client
+
+        client = None
+        if statuses is not None:  # a client of our own, to see the POSTs' statuses
+            client = await stack.enter_async_context(watched_client(statuses, DEFAULT_TIMEOUT))
+        transport = http_client(
+            url, headers=self._headers, param_headers=self.param_headers, httpx_client=client
+        )
+        return await stack.enter_async_context(transport)
+
+    async def _open_sse(self, url: str) -> Transport:
+        from mcpkit.transports.sse_legacy import sse_client
+
+        transport = sse_client(url, headers=self._headers, timeout=self.start_timeout)
+        opened = await self._stack.enter_async_context(transport)
+        self._over_sse = True
+        return opened
+
+    async def _connect_over(self, transport: Transport, stack: AsyncExitStack) -> None:
+        """Run the peer over `transport` (its task group in `stack`) and negotiate."""
         connection = Connection(is_client=True)
         self._peer = Peer(
             connection,
@@ -173,8 +251,8 @@ class Client(Features):
             timeout=self.timeout,
             max_timeout=self.max_timeout,
         )
-        tg: TaskGroup = await self._stack.enter_async_context(anyio.create_task_group())
-        self._stack.callback(tg.cancel_scope.cancel)
+        tg: TaskGroup = await stack.enter_async_context(anyio.create_task_group())
+        stack.callback(tg.cancel_scope.cancel)
         tg.start_soon(self._peer.run)
         try:
             with anyio.fail_after(self.start_timeout):
@@ -189,11 +267,6 @@ class Client(Features):
 
     async def _open_transport(self) -> Transport:
         target = self._target
-        if isinstance(target, str) and target.startswith(("http://", "https://")):
-            from mcpkit.transports.http import http_client  # lazy: `import mcpkit` skips httpx
-
-            transport = http_client(target, headers=self._headers, param_headers=self.param_headers)
-            return await self._stack.enter_async_context(transport)
         if isinstance(target, str | list | tuple):
             from mcpkit.transports.stdio import stdio_client
 
@@ -216,7 +289,7 @@ class Client(Features):
         return target
 
     async def _negotiate(self) -> None:
-        if self._era_choice != "legacy":
+        if self._era_choice != "legacy" and not self._over_sse:
             discovered = await self._probe()
             if discovered is not None or self._era_choice == "modern":
                 if discovered is None:

@@ -91,22 +91,18 @@ class ServerConfig:
         `client_kwargs` go to `Client`; this entry's own settings win over them (`env` is
         merged, the entry's keys on top; `cwd` and `timeout` replace theirs when set).
 
-        An http entry's `headers` are merged over a `headers` keyword the same way.
-
-        Raises:
-            ConfigError: the entry needs a transport mcpkit cannot open yet (legacy sse).
+        A URL entry's `headers` are merged over a `headers` keyword the same way. An sse
+        entry speaks the 2024-11-05 HTTP+SSE transport (legacy era only); an http entry
+        Streamable HTTP, falling back to HTTP+SSE if the URL turns out to be an old server.
         """
-        if self.transport == "sse":
-            raise ConfigError(
-                f"server {self.name!r}: transport 'sse' ({self.url}): "
-                "the legacy SSE HTTP transport is not available yet"
-            )
         options = dict(client_kwargs)
         if self.timeout is not None:
             options["timeout"] = self.timeout
-        if self.transport == "http":
-            assert self.url is not None  # load_config guarantees it for http entries
+        if self.transport != "stdio":
+            assert self.url is not None  # load_config guarantees it for URL entries
             headers = {**(options.pop("headers", None) or {}), **self.headers}
+            if self.transport == "sse":
+                options.update(transport="sse", era="legacy")
             return Client(self.url, headers=headers or None, **options)
         assert self.command is not None  # load_config guarantees it for stdio entries
         env = {**(options.pop("env", None) or {}), **self.env}

@@ -1,4 +1,5 @@
-"""Streamable HTTP for `Server`: one ASGI endpoint serving both protocol eras.
+"""Streamable HTTP for `Server`: one ASGI endpoint serving both protocol eras (plus the old
+HTTP+SSE transport's two endpoints, for 2024-11-05 clients).
 
 Layer: server (the HTTP binding of the server); may import transports, protocol and peer.
 Nothing imports this module at `import mcpkit` time: uvicorn is loaded only by `serve_http`,
@@ -16,6 +17,11 @@ How a request is routed (spec 2026-07-28 basic/versioning, "dual-era server"):
 - a POST of `initialize` starts a **legacy session**; every other POST, GET and DELETE
   belongs to the session named by `Mcp-Session-Id` (`http_sessions.py`);
 - GET and DELETE without a session id are 405 (the modern endpoint is POST-only).
+
+Beside it, by default, `GET /sse` and `POST /messages/` serve the 2024-11-05 "HTTP with SSE"
+transport (`http_sse_legacy.py`), as spec 2025-03-26 basic/transports "Backwards
+Compatibility" suggests for servers that want older clients. The same Host/Origin checks and
+body limit apply to every path.
 
 Long-lived state (legacy sessions, the idle reaper, the server's lifespan) lives in one
 background task group, the hub. It starts with the ASGI lifespan when the host sends one, or
@@ -51,13 +57,15 @@ from mcpkit.server.http_responses import (
     send_json,
 )
 from mcpkit.server.http_security import host_allowed, is_loopback, origin_allowed
-from mcpkit.server.http_sessions import SessionManager
+from mcpkit.server.http_sessions import LegacySession, SessionManager
+from mcpkit.server.http_sse_legacy import SSEEndpoint, SSESession
 from mcpkit.server.server import Server
-from mcpkit.stores.events import EventStore
+from mcpkit.stores.events import EventStore, MemoryEventStore
 
 __all__ = ["HTTPSettings", "MCPHTTPApp", "http_app", "serve_http"]
 
 MiB: Final = 1024 * 1024
+_MCP, _SSE, _MESSAGES = "mcp", "sse", "messages"  # the endpoints `_route` tells apart
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,14 +83,16 @@ class HTTPSettings:
     retry_ms: int = 1000
     sse_keepalive: float = 15.0
     sse_poll: Callable[[dict[str, Any]], bool] | None = None
+    sse_path: str | None = "/sse"
+    messages_path: str | None = "/messages/"
 
 
 class _Hub:
     """The background task group for what outlives a request, entered once."""
 
-    def __init__(self, server: Server, sessions: SessionManager) -> None:
+    def __init__(self, server: Server, *managers: SessionManager[Any]) -> None:
         self.server = server
-        self.sessions = sessions
+        self.managers = managers
         self.tg: TaskGroup | None = None
         self._ready = anyio.Event()
         self._stop = anyio.Event()
@@ -93,11 +103,13 @@ class _Hub:
         try:
             async with self.server.running(), anyio.create_task_group() as tg:
                 self.tg = tg
-                tg.start_soon(self.sessions.reap_forever)
+                for manager in self.managers:
+                    tg.start_soon(manager.reap_forever)
                 self._ready.set()
                 task_status.started()
                 await self._stop.wait()
-                await self.sessions.end_all()
+                for manager in self.managers:
+                    await manager.end_all()
                 tg.cancel_scope.cancel()
         finally:
             self.tg = None
@@ -120,23 +132,31 @@ class _Hub:
 
 
 class MCPHTTPApp:
-    """The ASGI application built by `http_app`. `sessions` is the live legacy sessions."""
+    """The ASGI application built by `http_app`. `sessions` is the live legacy Streamable
+    HTTP sessions, `sse_sessions` those of the old HTTP+SSE transport (one per GET stream)."""
 
     def __init__(self, server: Server, settings: HTTPSettings) -> None:
         self.server = server
         self.settings = settings
-        self.sessions = SessionManager(
-            server,
-            ttl=settings.session_ttl,
-            max_sessions=settings.max_sessions,
-            event_store=settings.event_store,
-        )
-        self._hub = _Hub(server, self.sessions)
+        store = settings.event_store if settings.event_store is not None else MemoryEventStore()
+
+        def legacy_session(session_id: str, clock: Callable[[], float]) -> LegacySession:
+            return LegacySession(session_id, clock, store)
+
+        ttl, cap = settings.session_ttl, settings.max_sessions
+        self.sessions = SessionManager(server, legacy_session, ttl=ttl, max_sessions=cap)
+        self.sse_sessions = SessionManager(server, SSESession, ttl=ttl, max_sessions=cap)
+        self._hub = _Hub(server, self.sessions, self.sse_sessions)
         self._modern = ModernEndpoint(server, json_response=settings.json_response)
         sse = SSEOptions(retry_ms=settings.retry_ms, keepalive=settings.sse_keepalive)
         if settings.sse_poll is not None:
             sse = dataclasses.replace(sse, poll=settings.sse_poll)
         self._legacy = LegacyEndpoint(self.sessions, json_response=settings.json_response, sse=sse)
+        self._sse = SSEEndpoint(
+            self.sse_sessions,
+            messages_path=settings.messages_path or "",
+            keepalive=settings.sse_keepalive,
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -161,7 +181,8 @@ class MCPHTTPApp:
                     return
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if _route_path(scope) not in {self.settings.path, self.settings.path + "/"}:
+        route = self._route(scope)
+        if route is None:
             await send_json(send, 404, error_body(INVALID_REQUEST, "not found"))
             return
         headers = header_map(scope)
@@ -171,6 +192,49 @@ class MCPHTTPApp:
             return
         tg = await self._hub.ensure_started()
         method = scope["method"]
+        if route == _SSE:
+            await self._sse_stream(method, scope, receive, send, tg)
+        elif route == _MESSAGES:
+            await self._sse_message(method, scope, headers, receive, send)
+        else:
+            await self._mcp(method, headers, receive, send, tg)
+
+    def _route(self, scope: Scope) -> str | None:
+        """Which endpoint a path names (a trailing slash never matters), or None."""
+        path = _route_path(scope).rstrip("/")
+        settings = self.settings
+        if path == settings.path.rstrip("/"):
+            return _MCP
+        if settings.sse_path is None or settings.messages_path is None:
+            return None
+        if path == settings.sse_path.rstrip("/"):
+            return _SSE
+        return _MESSAGES if path == settings.messages_path.rstrip("/") else None
+
+    async def _sse_stream(
+        self, method: str, scope: Scope, receive: Receive, send: Send, tg: TaskGroup
+    ) -> None:
+        if method == "GET":
+            await self._sse.get(scope, receive, send, tg)
+        else:
+            await send_empty(send, 405, [(b"allow", b"GET")])
+
+    async def _sse_message(
+        self, method: str, scope: Scope, headers: dict[str, str], receive: Receive, send: Send
+    ) -> None:
+        if method != "POST":
+            await send_empty(send, 405, [(b"allow", b"POST")])
+            return
+        session = await self._sse.session_of(scope, send)
+        if session is None:
+            return
+        body = await self._body(headers, receive, send)
+        if body is not None and await _message(body, send) is not None:
+            await self._sse.post(session, body, send)
+
+    async def _mcp(
+        self, method: str, headers: dict[str, str], receive: Receive, send: Send, tg: TaskGroup
+    ) -> None:
         if method == "POST":
             await self._post(headers, receive, send, tg)
         elif method in {"GET", "DELETE"} and "mcp-session-id" not in headers:
@@ -198,16 +262,8 @@ class MCPHTTPApp:
         self, headers: dict[str, str], receive: Receive, send: Send, tg: TaskGroup
     ) -> None:
         body = await self._body(headers, receive, send)
-        if body is None:
-            return
-        try:
-            message = json.loads(body)
-        except ValueError:
-            await send_json(send, 400, error_body(PARSE_ERROR, "invalid JSON"))
-            return
-        if not isinstance(message, dict):
-            reason = "the body must be one JSON-RPC message (batches are not supported)"
-            await send_json(send, 400, error_body(INVALID_REQUEST, reason))
+        message = None if body is None else await _message(body, send)
+        if body is None or message is None:
             return
         if self._is_modern(message, headers):
             await self._modern.post(message, body, headers, receive, send)
@@ -237,6 +293,20 @@ class MCPHTTPApp:
         return "method" in message and isinstance(meta, dict) and PROTOCOL_VERSION in meta
 
 
+async def _message(body: bytes, send: Send) -> dict[str, Any] | None:
+    """The body as one JSON-RPC message, or None after answering 400."""
+    try:
+        message = json.loads(body)
+    except ValueError:
+        await send_json(send, 400, error_body(PARSE_ERROR, "invalid JSON"))
+        return None
+    if not isinstance(message, dict):
+        reason = "the body must be one JSON-RPC message (batches are not supported)"
+        await send_json(send, 400, error_body(INVALID_REQUEST, reason))
+        return None
+    return message
+
+
 def _route_path(scope: Scope) -> str:
     path = str(scope.get("path", ""))
     root = str(scope.get("root_path", ""))
@@ -257,8 +327,11 @@ def http_app(
     retry_ms: int = 1000,
     sse_keepalive: float = 15.0,
     sse_poll: Callable[[dict[str, Any]], bool] | None = None,
+    sse_path: str | None = "/sse",
+    messages_path: str | None = "/messages/",
 ) -> MCPHTTPApp:
-    """The ASGI app serving `server` over Streamable HTTP (both eras) at `path`.
+    """The ASGI app serving `server` over Streamable HTTP (both eras) at `path`, and over the
+    2024-11-05 HTTP+SSE transport at `sse_path` and `messages_path`.
 
     Args:
         server: what to serve.
@@ -270,7 +343,7 @@ def http_app(
             and the server's own. Requests without `Origin` are always served.
         max_body: the largest request body, in bytes (413 beyond).
         session_ttl: seconds a legacy session may sit idle before it is reclaimed.
-        max_sessions: the most legacy sessions at once (503 beyond).
+        max_sessions: the most legacy sessions at once, per transport (503 beyond).
         event_store: where legacy SSE events are kept for `Last-Event-ID` resumption
             (default: a `MemoryEventStore`, per process; see its bounds).
         retry_ms: the `retry:` (milliseconds) sent with each stream's priming event.
@@ -278,7 +351,10 @@ def http_app(
         sse_poll: `sse_poll(request)` true closes that legacy request's SSE stream right
             after its priming event (SSE polling); the client resumes it with a GET.
             Default: the server's own `sse_poll`.
+        sse_path / messages_path: the old HTTP+SSE transport's stream (GET) and message
+            (POST) endpoints, relative to the mount; None for either turns that transport off.
     """
+    old_transport = sse_path is not None and messages_path is not None
     settings = HTTPSettings(
         path="/" + path.strip("/"),
         json_response=json_response,
@@ -291,6 +367,8 @@ def http_app(
         retry_ms=retry_ms,
         sse_keepalive=sse_keepalive,
         sse_poll=sse_poll if sse_poll is not None else server.sse_poll,
+        sse_path="/" + sse_path.strip("/") if old_transport and sse_path else None,
+        messages_path="/" + messages_path.lstrip("/") if old_transport and messages_path else None,
     )
     return MCPHTTPApp(server, settings)
 

@@ -68,7 +68,11 @@ class LegacyEndpoint:
     """Answers legacy POSTs, GETs and DELETEs against a `SessionManager`."""
 
     def __init__(
-        self, sessions: SessionManager, *, json_response: bool, sse: SSEOptions | None = None
+        self,
+        sessions: SessionManager[LegacySession],
+        *,
+        json_response: bool,
+        sse: SSEOptions | None = None,
     ) -> None:
         self.sessions = sessions
         self.json_response = json_response
@@ -91,7 +95,9 @@ class LegacyEndpoint:
             return
         if "method" in message and "id" in message:
             wants_sse = "text/event-stream" in headers.get("accept", "")
-            sse = wants_sse and not self.json_response
+            # JSON mode still streams a request that asked for progress: its notifications
+            # belong on its own stream, and the GET stream would race the JSON answer
+            sse = wants_sse and (not self.json_response or _wants_progress(message))
             await self._request(session, message, body, sse, (receive, send))
             return
         try:  # a notification, or the client's answer to a server→client request
@@ -255,6 +261,12 @@ class LegacyEndpoint:
             await send(_END)
             return
         await self._follow(session, log, primed, receive, send)
+
+
+def _wants_progress(message: dict[str, Any]) -> bool:
+    params = message.get("params")
+    meta = params.get("_meta") if isinstance(params, dict) else None
+    return isinstance(meta, dict) and meta.get(PROGRESS_TOKEN) is not None
 
 
 async def _response(post: PostStream) -> bytes | None:

@@ -31,6 +31,7 @@ __all__ = [
     "sse_ping",
     "sse_priming",
     "start_sse",
+    "until_disconnect",
     "wait_disconnect",
 ]
 
@@ -88,6 +89,20 @@ async def wait_disconnect(receive: Receive) -> None:
         pass
 
 
+async def until_disconnect(receive: Receive, work: Callable[[], Awaitable[None]]) -> None:
+    """Run `work()` (which writes a streamed response), cancelling it when the client goes
+    away: a stream nobody reads must not keep its handler alive."""
+    async with anyio.create_task_group() as tg:
+
+        async def stop_on_disconnect() -> None:
+            await wait_disconnect(receive)
+            tg.cancel_scope.cancel()
+
+        tg.start_soon(stop_on_disconnect)
+        await work()
+        tg.cancel_scope.cancel()
+
+
 def error_body(code: int, message: str, request_id: Any = None, data: Any = None) -> bytes:
     """A JSON-RPC error response; without an id when the request's could not be read."""
     error: dict[str, Any] = {"code": code, "message": message}
@@ -132,15 +147,15 @@ async def start_sse(send: Send, headers: list[tuple[bytes, bytes]] | None = None
     await send({"type": "http.response.start", "status": 200, "headers": all_headers})
 
 
-def sse_event(frame: bytes, event_id: str | None = None) -> Message:
-    """One SSE `message` event carrying one JSON-RPC frame (frames never contain newlines
-    once re-encoded compactly, but a multi-line frame is split into `data:` lines anyway),
-    with its `id:` when the stream is resumable."""
+def sse_event(frame: bytes, event_id: str | None = None, event: str = "message") -> Message:
+    """One SSE event (a `message` unless `event` says otherwise) carrying one JSON-RPC frame
+    (frames never contain newlines once re-encoded compactly, but a multi-line frame is split
+    into `data:` lines anyway), with its `id:` when the stream is resumable."""
     lines = b"".join(b"data: " + line + b"\n" for line in frame.splitlines() or [b""])
     head = b"" if event_id is None else b"id: " + event_id.encode() + b"\n"
     return {
         "type": "http.response.body",
-        "body": head + b"event: message\n" + lines + b"\n",
+        "body": head + b"event: " + event.encode() + b"\n" + lines + b"\n",
         "more_body": True,
     }
 

@@ -25,6 +25,9 @@ store; the next GET starts after the last one delivered (the store's bounds appl
 
 Idle sessions (no request for `ttl` seconds and no stream open) are reclaimed by `reap`,
 which closes the connection and so ends the session's server task.
+
+`ServedSession` (the server connection and its lifetime) and `SessionManager` (ids, cap,
+TTL) are shared with the 2024-11-05 HTTP+SSE transport (`http_sse_legacy.py`).
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar
 
 import anyio
 from anyio.abc import TaskGroup
@@ -48,7 +51,7 @@ from mcpkit.transports.memory import memory_pair
 if TYPE_CHECKING:
     from mcpkit.server.server import Server
 
-__all__ = ["LegacySession", "PostStream", "SessionManager"]
+__all__ = ["LegacySession", "PostStream", "ServedSession", "SessionManager"]
 
 _KEEP_DONE_LOGS: Final = 256  # finished POST streams a session still lets clients resume
 _STREAM_BUFFER: Final = 256
@@ -83,54 +86,54 @@ def _id_key(request_id: Any) -> tuple[str, Any]:
     return (type(request_id).__name__, request_id)
 
 
-class LegacySession:
-    """One legacy session: its server connection and the HTTP streams it talks through."""
+class ServedSession:
+    """What every HTTP session is: one `memory_pair` connection to `Server.serve`, run in
+    the hub until `aclose`. `ours` is the HTTP side's end of it; `_pump` is what reads it
+    (the default leaves reading to the session's owner, e.g. an SSE stream's handler)."""
 
-    def __init__(
-        self, session_id: str, clock: Callable[[], float], store: EventStore | None = None
-    ) -> None:
+    modern: ClassVar[bool] = True  # whether the connection serves the modern era too
+
+    def __init__(self, session_id: str, clock: Callable[[], float]) -> None:
         self.id = session_id
-        self.store: EventStore = store if store is not None else MemoryEventStore()
-        self.version: str | None = None
         self._clock = clock
         self.last_active = clock()
         self.ours, self._theirs = memory_pair()
-        self._posts: dict[tuple[str, Any], PostStream] = {}
-        self.get_log = EventLog()
-        self.get_open = False
-        self._get_cursor: str | None = None  # the last GET event delivered (or primed)
-        self._logs: collections.OrderedDict[str, EventLog] = collections.OrderedDict()
-        self._logs[self.get_log.stream_id] = self.get_log
         self._scope = anyio.CancelScope()
         self.closed = anyio.Event()
         self.finished = anyio.Event()  # set once the session's server task has ended
 
-    # ---- lifetime ----------------------------------------------------------------------
-
     async def run(self, server: Server) -> None:
-        """Serve until closed: the server connection plus the pump routing its output."""
+        """Serve until closed: the server connection plus the pump reading its output."""
         try:
             with self._scope:
                 async with anyio.create_task_group() as tg:
-                    tg.start_soon(server.serve, self._theirs)
+                    tg.start_soon(self._serve, server)
                     await self._pump()
                     tg.cancel_scope.cancel()
             await self.aclose()
         finally:
             self.finished.set()
 
+    async def _serve(self, server: Server) -> None:
+        if self.modern:
+            await server.serve(self._theirs)
+        else:
+            await server.serve(self._theirs, modern=False)
+
+    async def _pump(self) -> None:
+        await anyio.sleep_forever()
+
     async def aclose(self) -> None:
         """End the session: stop its server task and end every stream it has open."""
         self._scope.cancel()
-        for post in list(self._posts.values()):
-            post.send.close()
-            post.receive.close()
-        for log in self._logs.values():
-            log.finish()
+        self._end_streams()
         with anyio.CancelScope(shield=True):
             await self.ours.aclose()
             await self._theirs.aclose()
         self.closed.set()
+
+    def _end_streams(self) -> None:
+        """Wake whatever HTTP response is waiting on this session (subclasses' streams)."""
 
     def touch(self) -> None:
         self.last_active = self._clock()
@@ -138,6 +141,34 @@ class LegacySession:
     @property
     def busy(self) -> bool:
         """Whether an HTTP stream is open (such a session is never idle)."""
+        return False
+
+
+class LegacySession(ServedSession):
+    """One legacy session: its server connection and the HTTP streams it talks through."""
+
+    def __init__(
+        self, session_id: str, clock: Callable[[], float], store: EventStore | None = None
+    ) -> None:
+        super().__init__(session_id, clock)
+        self.store: EventStore = store if store is not None else MemoryEventStore()
+        self.version: str | None = None
+        self._posts: dict[tuple[str, Any], PostStream] = {}
+        self.get_log = EventLog()
+        self.get_open = False
+        self._get_cursor: str | None = None  # the last GET event delivered (or primed)
+        self._logs: collections.OrderedDict[str, EventLog] = collections.OrderedDict()
+        self._logs[self.get_log.stream_id] = self.get_log
+
+    def _end_streams(self) -> None:
+        for post in list(self._posts.values()):
+            post.send.close()
+            post.receive.close()
+        for log in self._logs.values():
+            log.finish()
+
+    @property
+    def busy(self) -> bool:
         return bool(self._posts) or self.get_open
 
     # ---- streams -----------------------------------------------------------------------
@@ -236,48 +267,50 @@ class LegacySession:
                 self.version = version
 
 
-class SessionManager:
-    """All live sessions: create (up to `max_sessions`), look up, end, and reclaim idle ones."""
+S = TypeVar("S", bound=ServedSession)
+
+
+class SessionManager(Generic[S]):
+    """All live sessions of one kind: create (up to `max_sessions`), look up, end, and
+    reclaim idle ones. `make(id, clock)` builds a session; ids are `secrets` tokens."""
 
     def __init__(
         self,
         server: Server,
+        make: Callable[[str, Callable[[], float]], S],
         *,
         ttl: float,
         max_sessions: int,
-        event_store: EventStore | None = None,
         clock: Callable[[], float] = anyio.current_time,
     ) -> None:
         self.server = server
-        self.event_store: EventStore = (
-            event_store if event_store is not None else MemoryEventStore()
-        )
+        self._make = make
         self.ttl = ttl
         self.max_sessions = max_sessions
-        self.sessions: dict[str, LegacySession] = {}
+        self.sessions: dict[str, S] = {}
         self.clock = clock
 
     def __len__(self) -> int:
         return len(self.sessions)
 
-    def get(self, session_id: str) -> LegacySession | None:
+    def get(self, session_id: str) -> S | None:
         session = self.sessions.get(session_id)
         if session is not None:
             session.touch()
         return session
 
-    async def create(self, tg: TaskGroup) -> LegacySession | None:
+    async def create(self, tg: TaskGroup) -> S | None:
         """A new session running in `tg`; None when the cap is reached even after reaping."""
         if len(self.sessions) >= self.max_sessions:
             await self.reap()
         if len(self.sessions) >= self.max_sessions:
             return None
-        session = LegacySession(secrets.token_urlsafe(32), lambda: self.clock(), self.event_store)
+        session = self._make(secrets.token_urlsafe(32), lambda: self.clock())
         self.sessions[session.id] = session
         tg.start_soon(self._run, session)
         return session
 
-    async def _run(self, session: LegacySession) -> None:
+    async def _run(self, session: S) -> None:
         try:
             await session.run(self.server)
         finally:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import anyio
 
-from mcpkit.server.http_responses import Receive, Send, sse_event, sse_ping, wait_disconnect
+from mcpkit.server.http_responses import Receive, Send, sse_event, sse_ping, until_disconnect
 from mcpkit.stores.events import EventStore
 
 __all__ = ["EventLog", "follow", "new_stream_id"]
@@ -93,12 +93,8 @@ async def follow_until_disconnect(
     delivered: Callable[[str], None] | None = None,
 ) -> None:
     """`follow`, stopping early when the client goes away (the log lives on)."""
-    async with anyio.create_task_group() as tg:
 
-        async def stop_on_disconnect() -> None:
-            await wait_disconnect(receive)
-            tg.cancel_scope.cancel()
-
-        tg.start_soon(stop_on_disconnect)
+    async def work() -> None:
         await follow(store, log, cursor, send, keepalive=keepalive, delivered=delivered)
-        tg.cancel_scope.cancel()
+
+    await until_disconnect(receive, work)

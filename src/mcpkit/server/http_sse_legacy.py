@@ -1,0 +1,131 @@
+"""The 2024-11-05 "HTTP with SSE" transport, server side: one GET stream plus a POST endpoint.
+
+Layer: server (the HTTP binding of the server). `http.py` routes `GET <sse_path>` and
+`POST <messages_path>` here, after its Host/Origin checks and (for POSTs) its body limit;
+the sessions are `http_sessions.py`'s machinery (a `memory_pair` connection to
+`Server.serve` run in the hub, random ids, the session cap), so nothing here duplicates it.
+
+How a session goes (spec 2024-11-05 basic/transports, "HTTP with SSE"):
+
+1. `GET /sse` creates a session and answers with an SSE stream whose first event is
+   `endpoint` (the server MUST send it): the URI to POST messages to, an absolute path on
+   this origin, `/messages/?session_id=<random token>` (the token is the session's only
+   credential, so it comes from `secrets`).
+2. Each POST carries one JSON-RPC message; it is handed to the session and answered
+   `202 Accepted` at once. Its answer, like everything else the server sends (responses,
+   its own requests, notifications), goes out in order as a `message` event on the GET
+   stream; an idle stream gets a `: ping` comment every `keepalive` seconds.
+3. The GET stream closing ends the session: its server task is cancelled, its id forgotten.
+
+The legacy era only is served (a modern request gets -32022); which legacy version is
+`initialize`'s business (the protocol layer's): a client offering 2024-11-05 gets 2024-11-05.
+The transport has no event ids, so there is no resumption: a dropped stream is a dropped
+session, as the spec's sequence diagram has it.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+from urllib.parse import parse_qs
+
+import anyio
+from anyio.abc import TaskGroup
+
+from mcpkit.protocol.errors import INTERNAL_ERROR, INVALID_REQUEST, TransportError
+from mcpkit.server.http_responses import (
+    Receive,
+    Scope,
+    Send,
+    error_body,
+    send_empty,
+    send_json,
+    sse_event,
+    sse_ping,
+    start_sse,
+    until_disconnect,
+)
+from mcpkit.server.http_sessions import ServedSession, SessionManager
+
+__all__ = ["SESSION_PARAM", "SSEEndpoint", "SSESession"]
+
+SESSION_PARAM: Final = "session_id"
+_END: Final = {"type": "http.response.body", "body": b"", "more_body": False}
+
+
+class SSESession(ServedSession):
+    """One old-transport session. It lives exactly as long as its GET stream, whose handler
+    reads `ours` itself (one stream: nothing to route). Legacy era only: the transport
+    predates the modern one, whose clients speak Streamable HTTP."""
+
+    modern = False
+
+    @property
+    def busy(self) -> bool:
+        return True  # its stream is open for its whole life, so it is never idle
+
+
+class SSEEndpoint:
+    """Answers the GET stream and the message POSTs of the HTTP+SSE transport."""
+
+    def __init__(
+        self, sessions: SessionManager[SSESession], *, messages_path: str, keepalive: float
+    ) -> None:
+        self.sessions = sessions
+        self.messages_path = messages_path
+        self.keepalive = keepalive
+
+    async def get(self, scope: Scope, receive: Receive, send: Send, tg: TaskGroup) -> None:
+        """Open a session and stream it until either side hangs up, then end it."""
+        session = await self.sessions.create(tg)
+        if session is None:
+            busy = "too many sessions; try again later"
+            await send_json(send, 503, error_body(INTERNAL_ERROR, busy))
+            return
+        try:
+            await start_sse(send)
+            endpoint = self.endpoint_uri(scope, session.id)
+            await send(sse_event(endpoint.encode(), event="endpoint"))
+            await until_disconnect(receive, lambda: self._forward(session, send))
+            await send(_END)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self.sessions.end(session.id)
+
+    def endpoint_uri(self, scope: Scope, session_id: str) -> str:
+        """Where the client POSTs: a path on this origin (behind a mount: under its root)."""
+        root = str(scope.get("root_path", "")).rstrip("/")
+        return f"{root}{self.messages_path}?{SESSION_PARAM}={session_id}"
+
+    async def _forward(self, session: SSESession, send: Send) -> None:
+        """Write what the server sends as `message` events until the session ends."""
+        try:
+            while True:
+                frame: bytes | None = None
+                with anyio.move_on_after(self.keepalive):
+                    frame = await session.ours.receive()
+                await send(sse_ping() if frame is None else sse_event(frame))
+        except TransportError:
+            return  # the session ended (closed, reaped, or the server shut down)
+
+    async def session_of(self, scope: Scope, send: Send) -> SSESession | None:
+        """The session a message POST names, or None after answering 400/404."""
+        query = parse_qs(bytes(scope.get("query_string", b"")).decode("latin-1"))
+        values = query.get(SESSION_PARAM)
+        if not values:
+            reason = f"missing {SESSION_PARAM} query parameter (POST to the endpoint event's URI)"
+            await send_json(send, 400, error_body(INVALID_REQUEST, reason))
+            return None
+        session = self.sessions.get(values[0])
+        if session is None:
+            reason = "unknown or ended session: open a new one with a GET of the SSE endpoint"
+            await send_json(send, 404, error_body(INVALID_REQUEST, reason))
+        return session
+
+    async def post(self, session: SSESession, body: bytes, send: Send) -> None:
+        """Hand one message to the session; its answer comes on the GET stream."""
+        try:
+            await session.ours.send(body)
+        except TransportError:
+            await send_json(send, 404, error_body(INVALID_REQUEST, "session ended"))
+            return
+        await send_empty(send, 202)
