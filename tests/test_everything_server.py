@@ -46,11 +46,12 @@ pytestmark = pytest.mark.anyio
 
 IN_PROCESS = ("memory", "http-sse", "http-json")  # http-*: real uvicorn, SSE or JSON answers
 EVERY = (*IN_PROCESS, "stdio")
+OLD_SSE = [("legacy", "sse-legacy")]  # the 2024-11-05 HTTP+SSE transport: legacy era only
 ERAS = pytest.mark.parametrize(
-    ("era", "transport"), [(e, t) for e in ("legacy", "modern") for t in IN_PROCESS]
+    ("era", "transport"), [(e, t) for e in ("legacy", "modern") for t in IN_PROCESS] + OLD_SSE
 )
 BOTH = pytest.mark.parametrize(
-    ("era", "transport"), [(e, t) for e in ("legacy", "modern") for t in EVERY]
+    ("era", "transport"), [(e, t) for e in ("legacy", "modern") for t in EVERY] + OLD_SSE
 )
 MODERN_BOTH = pytest.mark.parametrize("transport", EVERY)
 
@@ -489,7 +490,7 @@ async def test_asks_only_for_declared_capabilities(era: EraChoice, transport: st
 # ---- list changes ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("transport", EVERY)
+@pytest.mark.parametrize("transport", [*EVERY, "sse-legacy"])
 async def test_list_changed_legacy(transport: str) -> None:
     async with connect("legacy", transport) as h:
         added = await h.call("test_trigger_tool_change")

@@ -29,6 +29,7 @@ from mcpkit.testing.frames import FrameValidator
 from mcpkit.testing.transports import ValidatingTransport
 from mcpkit.transports.http import http_client
 from mcpkit.transports.memory import memory_pair
+from mcpkit.transports.sse_legacy import sse_client
 from mcpkit.transports.stdio import stdio_client
 from tests.framework_server import make_server
 from tests.http_harness import serving
@@ -73,6 +74,11 @@ async def connect(
             tg.start_soon((server or make_server(**kw)).serve, theirs)
             inner: Any = ours
             spawn: Any = None
+        elif transport == "sse-legacy":  # the 2024-11-05 HTTP+SSE transport, real uvicorn
+            spawn = serving(server or make_server(**kw))
+            url = await spawn.__aenter__()
+            opened = sse_client(url.removesuffix("/mcp") + "/sse")
+            inner = await opened.__aenter__()
         elif transport.startswith("http-"):  # real uvicorn; http-json or http-sse answers
             json_response = transport == "http-json"
             spawn = serving(server or make_server(**kw), json_response=json_response)
@@ -119,11 +125,13 @@ async def call(client: Client, name: str, arguments: dict[str, Any] | None = Non
 
 
 IN_PROCESS = ("memory", "http-sse", "http-json")  # http-*: real uvicorn, SSE or JSON answers
+OLD_SSE = [("legacy", "sse-legacy")]  # the 2024-11-05 HTTP+SSE transport: legacy era only
 ERAS = pytest.mark.parametrize(
-    ("era", "transport"), [(e, t) for e in ("legacy", "modern") for t in IN_PROCESS]
+    ("era", "transport"), [(e, t) for e in ("legacy", "modern") for t in IN_PROCESS] + OLD_SSE
 )
 BOTH = pytest.mark.parametrize(
-    ("era", "transport"), [(e, t) for e in ("legacy", "modern") for t in (*IN_PROCESS, "stdio")]
+    ("era", "transport"),
+    [(e, t) for e in ("legacy", "modern") for t in (*IN_PROCESS, "stdio")] + OLD_SSE,
 )
 
 
