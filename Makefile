@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 NPM_DIR := .cache/npm
 EVERYTHING := $(NPM_DIR)/node_modules/.bin/mcp-server-everything
 
-.PHONY: demo test lint typecheck pytest conformance setup regen clean
+.PHONY: demo test lint typecheck pytest conformance setup regen clean bench
 
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py
@@ -47,6 +47,11 @@ pytest: $(STAMP)
 conformance: $(STAMP)
 	conformance/run-server
 	conformance/run-client
+
+# mcpkit against the official Python SDK, side by side (bench/run.py --help for options;
+# bench/RESULTS.md for recorded numbers).
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
 
 regen: $(STAMP)
 	$(BIN)/python scripts/gen_wire_types.py
