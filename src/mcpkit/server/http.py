@@ -117,7 +117,9 @@ class _Hub:
 
     async def ensure_started(self) -> TaskGroup:
         """The hub's task group, starting the hub in the background if nothing did yet."""
-        if self.tg is None and self._task is None and not self._stop.is_set():
+        if self.tg is not None:
+            return self.tg  # the usual case, on every request: no waiting, no timer
+        if self._task is None and not self._stop.is_set():
             self._task = asyncio.get_running_loop().create_task(self.run())
         with anyio.fail_after(10):
             await self._ready.wait()

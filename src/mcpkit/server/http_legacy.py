@@ -27,7 +27,6 @@ from anyio.abc import TaskGroup
 
 from mcpkit.protocol.context import PROGRESS_TOKEN
 from mcpkit.protocol.errors import INTERNAL_ERROR, INVALID_REQUEST, TransportError
-from mcpkit.server.http_exchange import is_response_to
 from mcpkit.server.http_responses import (
     Receive,
     Send,
@@ -101,7 +100,7 @@ class LegacyEndpoint:
             await self._request(session, message, body, sse, (receive, send))
             return
         try:  # a notification, or the client's answer to a server→client request
-            await session.ours.send(body)
+            session.pipe.put(body)
         except TransportError:
             await send_json(send, 404, error_body(INVALID_REQUEST, "session ended"))
             return
@@ -201,7 +200,7 @@ class LegacyEndpoint:
         post = PostStream(message["id"], sse=False)
         await session.open_post(post)
         try:
-            await session.ours.send(body)
+            session.pipe.put(body)
             response = await _response(post)
         finally:
             session.close_post(post)
@@ -227,7 +226,7 @@ class LegacyEndpoint:
         post = PostStream(message["id"], sse=sse, progress_token=token)
         primed = await session.open_post(post)
         try:
-            await session.ours.send(body)
+            session.pipe.put(body)
         except TransportError:
             session.close_post(post)
             await send_json(send, 404, error_body(INVALID_REQUEST, "session ended"))
@@ -271,10 +270,7 @@ def _wants_progress(message: dict[str, Any]) -> bool:
 
 async def _response(post: PostStream) -> bytes | None:
     """Wait for the POST's response (None if the session ended first)."""
-    async for frame in post.receive:
-        if is_response_to(frame, post.request_id):
-            return frame
-    return None
+    return await post.response
 
 
 def _is_error(frame: bytes) -> bool:

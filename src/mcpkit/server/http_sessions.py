@@ -1,8 +1,9 @@
 """Legacy Streamable HTTP sessions (2025-03-26 .. 2025-11-25): `Mcp-Session-Id` and routing.
 
-Layer: server (the HTTP binding of the server). A session is one long-lived `memory_pair`
-connection to `Server.serve`, started by a POST of `initialize`; every later POST feeds it
-a frame, and what the server sends back is routed to an HTTP stream.
+Layer: server (the HTTP binding of the server). A session is one long-lived connection to
+`Server.serve` over a `SessionPipe`, started by a POST of `initialize`; every later POST
+feeds it a frame, and what the server sends back is routed to an HTTP stream by the task
+that sends it.
 
 How outbound frames are routed (each goes on exactly one stream; spec 2025-11-25
 basic/transports, "MUST NOT broadcast"):
@@ -32,29 +33,27 @@ TTL) are shared with the 2024-11-05 HTTP+SSE transport (`http_sse_legacy.py`).
 
 from __future__ import annotations
 
+import asyncio
 import collections
-import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar
 
 import anyio
+import msgspec
 from anyio.abc import TaskGroup
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from mcpkit.protocol.errors import TransportError
+from mcpkit.protocol.errors import BrokenError, ClosedError
 from mcpkit.server.http_streams import EventLog
 from mcpkit.stores.events import EventStore, MemoryEventStore
-from mcpkit.transports.memory import memory_pair
 
 if TYPE_CHECKING:
     from mcpkit.server.server import Server
 
-__all__ = ["LegacySession", "PostStream", "ServedSession", "SessionManager"]
+__all__ = ["LegacySession", "PostStream", "ServedSession", "SessionManager", "SessionPipe"]
 
 _KEEP_DONE_LOGS: Final = 256  # finished POST streams a session still lets clients resume
-_STREAM_BUFFER: Final = 256
 _TO_GET_STREAM: Final = frozenset(
     {
         "notifications/tools/list_changed",
@@ -69,17 +68,99 @@ _TO_GET_STREAM: Final = frozenset(
 @dataclass(eq=False)
 class PostStream:
     """One POST waiting for its response; `sse` POSTs also take related messages, into
-    their `log` (JSON POSTs get their response through `receive`)."""
+    their `log`. A JSON POST only ever gets its response: `response` (None if the session
+    ended first)."""
 
     request_id: Any
     sse: bool
     progress_token: Any = None
     log: EventLog = field(default_factory=EventLog)
-    send: MemoryObjectSendStream[bytes] = field(init=False)
-    receive: MemoryObjectReceiveStream[bytes] = field(init=False)
+    response: asyncio.Future[bytes | None] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.send, self.receive = anyio.create_memory_object_stream[bytes](_STREAM_BUFFER)
+        self.response = asyncio.get_running_loop().create_future()
+
+    def answer(self, frame: bytes | None) -> bool:
+        """Hand over the response (None: there is none); False if the POST already left."""
+        if self.response.done():
+            return False
+        self.response.set_result(frame)
+        return True
+
+
+class _Envelope(msgspec.Struct):
+    """What routing needs of an outgoing frame, decoded without building its payload."""
+
+    id: Any = None
+    method: str | None = None
+    params: msgspec.Raw = msgspec.Raw()
+    result: msgspec.Raw = msgspec.Raw()
+
+
+class _Token(msgspec.Struct):
+    progressToken: Any = None
+
+
+class _Version(msgspec.Struct):
+    protocolVersion: Any = None
+
+
+_envelope = msgspec.json.Decoder(_Envelope)
+
+
+class SessionPipe:
+    """The server's end of an HTTP session (a `Transport`), and the HTTP side's way in.
+
+    Why not a memory pipe with a task reading its far end: a frame in (`put`, from a POST)
+    wakes only the server's read loop, and a frame out is handed to `deliver` by the very
+    task that sends it (routing it to the waiting POST). No stream objects, no extra task,
+    no extra hop per message.
+    """
+
+    def __init__(self, deliver: Callable[[bytes], Awaitable[None]]) -> None:
+        self._deliver = deliver
+        self._inbox: collections.deque[bytes] = collections.deque()
+        self._waiter: asyncio.Future[None] | None = None
+        self._closed = False
+
+    def put(self, frame: bytes) -> None:
+        """A frame from the client, for the server.
+
+        Raises:
+            ClosedError: the session has ended.
+        """
+        if self._closed:
+            raise ClosedError("the HTTP session has ended")
+        self._inbox.append(frame)
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def receive(self) -> bytes:
+        while not self._inbox:
+            if self._closed:
+                raise BrokenError("the HTTP session has ended")
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._inbox.popleft()
+
+    async def send(self, frame: bytes) -> None:
+        if self._closed:
+            raise ClosedError("the HTTP session has ended")
+        await self._deliver(frame)
+
+    async def aclose(self) -> None:
+        self._closed = True
+        self._inbox.clear()
+        self._wake()
+
+    def describe(self) -> str:
+        return "HTTP session"
 
 
 def _id_key(request_id: Any) -> tuple[str, Any]:
@@ -87,9 +168,9 @@ def _id_key(request_id: Any) -> tuple[str, Any]:
 
 
 class ServedSession:
-    """What every HTTP session is: one `memory_pair` connection to `Server.serve`, run in
-    the hub until `aclose`. `ours` is the HTTP side's end of it; `_pump` is what reads it
-    (the default leaves reading to the session's owner, e.g. an SSE stream's handler)."""
+    """What every HTTP session is: one connection to `Server.serve` over a `SessionPipe`,
+    run in the hub until `aclose`. `pipe.put` feeds it the client's frames; what the server
+    sends goes to `_deliver` (subclasses route it)."""
 
     modern: ClassVar[bool] = True  # whether the connection serves the modern era too
 
@@ -97,39 +178,30 @@ class ServedSession:
         self.id = session_id
         self._clock = clock
         self.last_active = clock()
-        self.ours, self._theirs = memory_pair()
+        self.pipe = SessionPipe(self._deliver)
         self._scope = anyio.CancelScope()
         self.closed = anyio.Event()
         self.finished = anyio.Event()  # set once the session's server task has ended
 
     async def run(self, server: Server) -> None:
-        """Serve until closed: the server connection plus the pump reading its output."""
+        """Serve until closed."""
         try:
             with self._scope:
-                async with anyio.create_task_group() as tg:
-                    tg.start_soon(self._serve, server)
-                    await self._pump()
-                    tg.cancel_scope.cancel()
+                await server.serve(self.pipe, modern=self.modern)
             await self.aclose()
         finally:
             self.finished.set()
 
-    async def _serve(self, server: Server) -> None:
-        if self.modern:
-            await server.serve(self._theirs)
-        else:
-            await server.serve(self._theirs, modern=False)
-
-    async def _pump(self) -> None:
-        await anyio.sleep_forever()
+    async def _deliver(self, frame: bytes) -> None:
+        """Take one frame the server sent (in the sending task)."""
+        raise NotImplementedError
 
     async def aclose(self) -> None:
         """End the session: stop its server task and end every stream it has open."""
         self._scope.cancel()
         self._end_streams()
         with anyio.CancelScope(shield=True):
-            await self.ours.aclose()
-            await self._theirs.aclose()
+            await self.pipe.aclose()
         self.closed.set()
 
     def _end_streams(self) -> None:
@@ -162,8 +234,7 @@ class LegacySession(ServedSession):
 
     def _end_streams(self) -> None:
         for post in list(self._posts.values()):
-            post.send.close()
-            post.receive.close()
+            post.answer(None)
         for log in self._logs.values():
             log.finish()
 
@@ -182,8 +253,7 @@ class LegacySession(ServedSession):
 
     def close_post(self, post: PostStream) -> None:
         self._posts.pop(_id_key(post.request_id), None)
-        post.send.close()
-        post.receive.close()
+        post.answer(None)
         post.log.finish()
         self.touch()
 
@@ -216,55 +286,51 @@ class LegacySession(ServedSession):
 
     # ---- routing -----------------------------------------------------------------------
 
-    async def _pump(self) -> None:
-        while True:
-            try:
-                frame = await self.ours.receive()
-            except TransportError:
-                return
-            await self._route(frame)
-
-    async def _route(self, frame: bytes) -> None:
+    async def _deliver(self, frame: bytes) -> None:
+        """Route one frame the server sent (the rules in the module docstring)."""
         try:
-            message = json.loads(frame)
-        except ValueError:
-            return
-        if not isinstance(message, dict):
+            message = _envelope.decode(frame)
+        except msgspec.DecodeError:
             return
         target = self._target(message)
         if target is not None and target.sse:
             await target.log.append(self.store, frame)
-            if "method" not in message:
+            if message.method is None:
                 self.close_post(target)  # its response: the stream is complete
             return
-        if target is not None:
-            try:
-                await target.send.send(frame)
-                return
-            except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-                if "method" not in message:
-                    return  # a response whose POST left: nobody else may have it
+        if target is not None and (target.answer(frame) or message.method is None):
+            return  # (a response whose POST left: nobody else may have it)
         await self.get_log.append(self.store, frame)
 
-    def _target(self, message: dict[str, Any]) -> PostStream | None:
-        method = message.get("method")
+    def _target(self, message: _Envelope) -> PostStream | None:
+        method = message.method
         if method is None:
-            self._note_version(message)
-            return self._posts.get(_id_key(message.get("id")))
+            if self.version is None:
+                self._note_version(message.result)
+            return self._posts.get(_id_key(message.id))
         if method in _TO_GET_STREAM:
             return None
         open_sse = [post for post in self._posts.values() if post.sse]
         if method == "notifications/progress":
-            token = (message.get("params") or {}).get("progressToken")
+            token = _decode_or(message.params, _Token).progressToken
             return next((p for p in open_sse if p.progress_token == token), None)
         return open_sse[-1] if open_sse else None
 
-    def _note_version(self, message: dict[str, Any]) -> None:
-        result = message.get("result")
-        if self.version is None and isinstance(result, dict):
-            version = result.get("protocolVersion")
-            if isinstance(version, str):
-                self.version = version
+    def _note_version(self, result: msgspec.Raw) -> None:
+        version = _decode_or(result, _Version).protocolVersion
+        if isinstance(version, str):
+            self.version = version
+
+
+T = TypeVar("T", bound=msgspec.Struct)
+
+
+def _decode_or(raw: msgspec.Raw, type_: type[T]) -> T:
+    """`raw` as `type_`, or an empty `type_` if it is absent or not that shape."""
+    try:
+        return msgspec.json.decode(raw, type=type_) if raw else type_()
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return type_()
 
 
 S = TypeVar("S", bound=ServedSession)

@@ -25,13 +25,14 @@ session, as the spec's sequence diagram has it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 from urllib.parse import parse_qs
 
 import anyio
 from anyio.abc import TaskGroup
 
-from mcpkit.protocol.errors import INTERNAL_ERROR, INVALID_REQUEST, TransportError
+from mcpkit.protocol.errors import INTERNAL_ERROR, INVALID_REQUEST, BrokenError, TransportError
 from mcpkit.server.http_responses import (
     Receive,
     Scope,
@@ -48,16 +49,33 @@ from mcpkit.server.http_sessions import ServedSession, SessionManager
 
 __all__ = ["SESSION_PARAM", "SSEEndpoint", "SSESession"]
 
+_OUT_BUFFER: Final = 256  # frames waiting for the GET stream before the server waits
+
 SESSION_PARAM: Final = "session_id"
 _END: Final = {"type": "http.response.body", "body": b"", "more_body": False}
 
 
 class SSESession(ServedSession):
     """One old-transport session. It lives exactly as long as its GET stream, whose handler
-    reads `ours` itself (one stream: nothing to route). Legacy era only: the transport
+    drains `outbound` (one stream: nothing to route). Legacy era only: the transport
     predates the modern one, whose clients speak Streamable HTTP."""
 
     modern = False
+
+    def __init__(self, session_id: str, clock: Callable[[], float]) -> None:
+        super().__init__(session_id, clock)
+        self._out, self.outbound = anyio.create_memory_object_stream[bytes](_OUT_BUFFER)
+
+    async def _deliver(self, frame: bytes) -> None:
+        """Everything goes on the one GET stream, in order (its handler drains `outbound`)."""
+        try:
+            await self._out.send(frame)
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+            raise BrokenError("the SSE stream of this session has ended") from None
+
+    def _end_streams(self) -> None:
+        self._out.close()
+        self.outbound.close()
 
     @property
     def busy(self) -> bool:
@@ -102,9 +120,9 @@ class SSEEndpoint:
             while True:
                 frame: bytes | None = None
                 with anyio.move_on_after(self.keepalive):
-                    frame = await session.ours.receive()
+                    frame = await session.outbound.receive()
                 await send(sse_ping() if frame is None else sse_event(frame))
-        except TransportError:
+        except (anyio.EndOfStream, anyio.ClosedResourceError):
             return  # the session ended (closed, reaped, or the server shut down)
 
     async def session_of(self, scope: Scope, send: Send) -> SSESession | None:
@@ -124,7 +142,7 @@ class SSEEndpoint:
     async def post(self, session: SSESession, body: bytes, send: Send) -> None:
         """Hand one message to the session; its answer comes on the GET stream."""
         try:
-            await session.ours.send(body)
+            session.pipe.put(body)
         except TransportError:
             await send_json(send, 404, error_body(INVALID_REQUEST, "session ended"))
             return
