@@ -106,15 +106,14 @@ def _serve(load: Callable[[], Server], args: argparse.Namespace) -> int:
 
 
 def _serve_http(server: Server, args: argparse.Namespace) -> None:
-    import anyio
-
+    from mcpkit._runtime import run
     from mcpkit.server.http import serve_http
 
     base = f"http://{args.host}:{args.port}"
     print(f"mcpkit: serving on {base}/mcp (HTTP+SSE clients: {base}/sse)", file=sys.stderr)
     # Host checks follow the bind: loopback names only on a loopback bind (DNS rebinding).
     json_response = args.json_response
-    anyio.run(lambda: serve_http(server, args.host, args.port, json_response=json_response))
+    run(lambda: serve_http(server, args.host, args.port, json_response=json_response))
 
 
 if __name__ == "__main__":

@@ -283,7 +283,9 @@ class Server(Registry):
 
     def run(self) -> None:
         """Serve over stdio (blocking): the usual `if __name__ == "__main__": server.run()`."""
-        anyio.run(self.serve_stdio)
+        from mcpkit._runtime import run
+
+        run(self.serve_stdio)
 
     async def _dispatch(self, session: Session, request: RequestReceived) -> Any:
         custom = self._methods.get(request.method)
