@@ -33,12 +33,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
 import anyio
+import msgspec
 from anyio.abc import TaskGroup
 
 from mcpkit.protocol.context import PROTOCOL_VERSION
@@ -252,7 +253,7 @@ class MCPHTTPApp:
         """Host (DNS rebinding) and Origin checks, before anything else happens."""
         host = headers.get("host", "")
         bound = scope.get("server") or ("", None)
-        loopback = is_loopback(str(bound[0])) if bound[0] else True
+        loopback = _is_loopback(str(bound[0])) if bound[0] else True
         if not host_allowed(host, self.settings.allowed_hosts, loopback_bind=loopback):
             return 421, error_body(INVALID_REQUEST, f"Host {host!r} is not allowed")
         origin = headers.get("origin")
@@ -298,8 +299,8 @@ class MCPHTTPApp:
 async def _message(body: bytes, send: Send) -> dict[str, Any] | None:
     """The body as one JSON-RPC message, or None after answering 400."""
     try:
-        message = json.loads(body)
-    except ValueError:
+        message = _decode(body)
+    except msgspec.DecodeError:
         await send_json(send, 400, error_body(PARSE_ERROR, "invalid JSON"))
         return None
     if not isinstance(message, dict):
@@ -307,6 +308,15 @@ async def _message(body: bytes, send: Send) -> dict[str, Any] | None:
         await send_json(send, 400, error_body(INVALID_REQUEST, reason))
         return None
     return message
+
+
+_decode = msgspec.json.Decoder().decode
+
+
+@functools.lru_cache(maxsize=64)
+def _is_loopback(address: str) -> bool:
+    """`is_loopback`, remembered: a server is bound to a handful of addresses."""
+    return is_loopback(address)
 
 
 def _route_path(scope: Scope) -> str:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import anyio
 
@@ -30,14 +29,32 @@ def new_stream_id() -> str:
     return secrets.token_urlsafe(12)
 
 
-@dataclass(eq=False)
 class EventLog:
-    """One resumable stream: its id, the newest stored event id and whether it has ended."""
+    """One resumable stream: its id, the newest stored event id and whether it has ended.
 
-    stream_id: str = field(default_factory=new_stream_id)
-    last_id: str | None = None
-    done: bool = False
-    changed: anyio.Event = field(default_factory=anyio.Event)
+    Its id and its `changed` event are made when first asked for: every POST gets a log, but
+    a JSON POST never uses it, and these are on the path of every request."""
+
+    __slots__ = ("_changed", "_stream_id", "done", "last_id")
+
+    def __init__(self) -> None:
+        self._stream_id: str | None = None
+        self.last_id: str | None = None
+        self.done = False
+        self._changed: anyio.Event | None = None
+
+    @property
+    def stream_id(self) -> str:
+        if self._stream_id is None:
+            self._stream_id = new_stream_id()
+        return self._stream_id
+
+    @property
+    def changed(self) -> anyio.Event:
+        """Set at the next append or finish (a fresh event after each)."""
+        if self._changed is None:
+            self._changed = anyio.Event()
+        return self._changed
 
     async def append(self, store: EventStore, frame: bytes) -> str:
         """Store `frame` (empty: a priming event) as this stream's next event; wake readers."""
@@ -50,8 +67,9 @@ class EventLog:
         self.notify()
 
     def notify(self) -> None:
-        changed, self.changed = self.changed, anyio.Event()
-        changed.set()
+        changed, self._changed = self._changed, None
+        if changed is not None:
+            changed.set()
 
 
 async def follow(
