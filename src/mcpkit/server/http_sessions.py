@@ -230,6 +230,7 @@ class LegacySession(ServedSession):
         self.get_open = False
         self._get_cursor: str | None = None  # the last GET event delivered (or primed)
         self._logs: collections.OrderedDict[str, EventLog] = collections.OrderedDict()
+        self._done_logs: collections.deque[str] = collections.deque()  # finished, oldest first
         self._logs[self.get_log.stream_id] = self.get_log
 
     def _end_streams(self) -> None:
@@ -252,16 +253,16 @@ class LegacySession(ServedSession):
         return primed
 
     def close_post(self, post: PostStream) -> None:
-        self._posts.pop(_id_key(post.request_id), None)
+        if self._posts.pop(_id_key(post.request_id), None) is not None and post.sse:
+            self._done_logs.append(post.log.stream_id)  # still resumable, for a while
         post.answer(None)
         post.log.finish()
         self.touch()
 
     async def _add_log(self, log: EventLog) -> str:
         self._logs[log.stream_id] = log
-        finished = [k for k, v in self._logs.items() if v.done]
-        for stream_id in finished[: max(len(finished) - _KEEP_DONE_LOGS, 0)]:
-            del self._logs[stream_id]
+        while len(self._done_logs) > _KEEP_DONE_LOGS:  # the oldest finished ones go
+            self._logs.pop(self._done_logs.popleft(), None)
         return await log.append(self.store, b"")
 
     def log_of(self, stream_id: str) -> EventLog | None:
