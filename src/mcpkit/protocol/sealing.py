@@ -47,10 +47,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import msgspec
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from mcpkit.protocol.errors import InvalidParams
 
@@ -130,6 +126,9 @@ class _Envelope(msgspec.Struct, forbid_unknown_fields=True):
 
 
 def _derive(secret: bytes, mode: SealMode) -> bytes:
+    from cryptography.hazmat.primitives import hashes  # lazily: see `Sealer._keys`
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     label = f"mcpkit/requestState/{_VERSION}/{mode}".encode("ascii")
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label).derive(secret)
 
@@ -192,7 +191,18 @@ class Sealer:
         self.ttl = ttl
         self.max_size = max_size
         self._active = keys[0].key_id
-        self._keys = {k.key_id: _derive(k.secret, mode) for k in keys}
+        self._secrets = {k.key_id: k.secret for k in keys}
+        self._derived: dict[str, bytes] | None = None
+
+    @property
+    def _keys(self) -> dict[str, bytes]:
+        """The derived keys, made on first use: most servers never seal anything, and
+        the KDF's library is a noticeable share of a server's start-up."""
+        if self._derived is None:
+            self._derived = {
+                kid: _derive(secret, self.mode) for kid, secret in self._secrets.items()
+            }
+        return self._derived
 
     @classmethod
     def generate(
@@ -292,6 +302,8 @@ class Sealer:
         if self.mode == "hmac":
             body = inner + _mac(key, header, inner)
         else:
+            from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
             nonce = secrets.token_bytes(_NONCE_LEN)
             body = nonce + AESGCM(key).encrypt(nonce, inner, header.encode("ascii"))
         return f"{header}.{_b64encode(body)}"
@@ -325,6 +337,9 @@ class Sealer:
         else:
             if len(body) <= _NONCE_LEN + _GCM_TAG_LEN:
                 raise InvalidRequestState("body too short", "malformed")
+            from cryptography.exceptions import InvalidTag
+            from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
             nonce, sealed = body[:_NONCE_LEN], body[_NONCE_LEN:]
             try:
                 inner = AESGCM(key).decrypt(nonce, sealed, header.encode("ascii"))

@@ -32,7 +32,6 @@ Layer: server. Pure conversion: no I/O except reading the file behind `Image(pat
 from __future__ import annotations
 
 import base64
-import mimetypes
 from abc import ABC, abstractmethod
 from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
@@ -139,6 +138,8 @@ def guess_mime_type(data: bytes | None = None, path: str | Path | None = None) -
     hide a PNG.
     """
     suffix = Path(path).suffix.lower() if path is not None else ""
+    import mimetypes  # lazily: it reads the system's type maps, and few calls get here
+
     return _SUFFIXES.get(suffix) or _sniff(data or b"") or mimetypes.guess_type(f"x{suffix}")[0]
 
 
