@@ -15,7 +15,7 @@ import select
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
@@ -92,19 +92,47 @@ async def serving(
             await app.aclose()  # ends streams a test left open, so uvicorn can stop
 
 
+class _Sink:
+    """A transport that only sends, to `send`: what a session's server end writes to."""
+
+    def __init__(self, send: Callable[[bytes], Awaitable[None]]) -> None:
+        self._send = send
+
+    async def send(self, frame: bytes) -> None:
+        await self._send(frame)
+
+    async def receive(self) -> bytes:
+        raise AssertionError("an attached connection is fed, it does not receive")
+
+    async def aclose(self) -> None:
+        return None
+
+    def describe(self) -> str:
+        return "session"
+
+
 class Referee:
-    """Wraps the transport of every connection `server` serves in a `ValidatingTransport`,
-    each with a validator of its own (one conversation per session)."""
+    """Checks every frame of every session `server` serves (HTTP sessions are
+    `Server.attach` connections), each with a validator of its own."""
 
     def __init__(self, server: Server) -> None:
         self.made: list[ValidatingTransport] = []
-        serve = server.serve
+        attach = server.attach
 
-        async def serve_refereed(transport: Transport, **options: Any) -> None:
-            self.made.append(ValidatingTransport(transport, FrameValidator(), side="server"))
-            await serve(self.made[-1], **options)
+        def attach_refereed(send: Callable[[bytes], Awaitable[None]], **options: Any) -> Any:
+            checked = ValidatingTransport(_Sink(send), FrameValidator(), side="server")
+            self.made.append(checked)
+            attached = attach(checked.send, **options)
+            feed = attached.feed
 
-        server.serve = serve_refereed  # type: ignore[method-assign]
+            async def feed_checked(frame: bytes) -> None:
+                checked.check_incoming(frame)
+                await feed(frame)
+
+            attached.feed = feed_checked  # type: ignore[method-assign]
+            return attached
+
+        server.attach = attach_refereed  # type: ignore[method-assign]
 
     def failures(self) -> list[FrameSchemaError]:
         return [failure for transport in self.made for failure in transport.failures]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import msgspec
 
@@ -142,8 +142,8 @@ class StdioServer(asyncio.SubprocessProtocol):
 
     def write(self, data: bytes) -> None:
         assert self.transport is not None
-        stdin = self.transport.get_pipe_transport(0)
-        assert isinstance(stdin, asyncio.WriteTransport)
+        # (uvloop's pipe transports do not subclass asyncio's, but behave as them)
+        stdin = cast(asyncio.WriteTransport, self.transport.get_pipe_transport(0))
         stdin.write(data)
 
     def take_ids(self, count: int) -> int:

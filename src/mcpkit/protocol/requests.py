@@ -60,7 +60,8 @@ class RequestTracker:
         self.incoming: dict[RequestId, Incoming] = {}
         self._progress: dict[str | int, RequestId] = {}
         # Ids we cancelled or timed out: a late answer to them is expected, not a violation.
-        self._ended: deque[RequestId] = deque(maxlen=_RECENTLY_ENDED)
+        # (made on first use: a deque's first block is most of an idle connection's memory)
+        self._ended: deque[RequestId] | None = None
 
     def next_id(self) -> int:
         """A fresh id, never reused on this connection."""
@@ -78,12 +79,14 @@ class RequestTracker:
             if entry.progress_token is not None:
                 self._progress.pop(entry.progress_token, None)
             if abandoned:
+                if self._ended is None:
+                    self._ended = deque(maxlen=_RECENTLY_ENDED)
                 self._ended.append(request_id)
         return entry
 
     def was_abandoned(self, request_id: RequestId) -> bool:
         """Whether we gave up on this id ourselves (so a late answer is harmless)."""
-        return request_id in self._ended
+        return self._ended is not None and request_id in self._ended
 
     def outgoing_for_progress(self, token: str | int) -> Outgoing | None:
         rid = self._progress.get(token)

@@ -100,7 +100,7 @@ class LegacyEndpoint:
             await self._request(session, message, body, sse, (receive, send))
             return
         try:  # a notification, or the client's answer to a server→client request
-            session.pipe.put(body)
+            await session.feed(body)
         except TransportError:
             await send_json(send, 404, error_body(INVALID_REQUEST, "session ended"))
             return
@@ -200,8 +200,10 @@ class LegacyEndpoint:
         post = PostStream(message["id"], sse=False)
         await session.open_post(post)
         try:
-            session.pipe.put(body)
+            await session.feed(body)
             response = await _response(post)
+        except TransportError:
+            response = None
         finally:
             session.close_post(post)
         if response is None or _is_error(response):
@@ -225,17 +227,20 @@ class LegacyEndpoint:
         token = meta.get(PROGRESS_TOKEN) if isinstance(meta, dict) else None
         post = PostStream(message["id"], sse=sse, progress_token=token)
         primed = await session.open_post(post)
-        try:
-            session.pipe.put(body)
-        except TransportError:
-            session.close_post(post)
-            await send_json(send, 404, error_body(INVALID_REQUEST, "session ended"))
-            return
         if primed is not None:  # an SSE POST: its log outlives this response (resumable)
+            try:  # served in the background: the server may close this stream early
+                session.spawn_feed(body)
+            except TransportError:
+                session.close_post(post)
+                await send_json(send, 404, error_body(INVALID_REQUEST, "session ended"))
+                return
             await self._stream(session, message, post.log, primed, (receive, send))
             return
-        try:
+        try:  # a JSON POST: served right here, in this request's task
+            await session.feed(body)
             response = await _response(post)
+        except TransportError:
+            response = None
         finally:
             session.close_post(post)
         if response is None:

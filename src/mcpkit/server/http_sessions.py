@@ -1,9 +1,9 @@
 """Legacy Streamable HTTP sessions (2025-03-26 .. 2025-11-25): `Mcp-Session-Id` and routing.
 
-Layer: server (the HTTP binding of the server). A session is one long-lived connection to
-`Server.serve` over a `SessionPipe`, started by a POST of `initialize`; every later POST
-feeds it a frame, and what the server sends back is routed to an HTTP stream by the task
-that sends it.
+Layer: server (the HTTP binding of the server). A session is one `Server.attach` connection,
+started by a POST of `initialize`; every later POST feeds it a frame (a request is served
+in the POST's own task), and what the server sends back is routed to an HTTP stream by the
+task that sends it. A session holds no task of its own.
 
 How outbound frames are routed (each goes on exactly one stream; spec 2025-11-25
 basic/transports, "MUST NOT broadcast"):
@@ -35,8 +35,9 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar
 
@@ -44,14 +45,14 @@ import anyio
 import msgspec
 from anyio.abc import TaskGroup
 
-from mcpkit.protocol.errors import BrokenError, ClosedError
+from mcpkit.protocol.errors import ClosedError
 from mcpkit.server.http_streams import EventLog
 from mcpkit.stores.events import EventStore, MemoryEventStore
 
 if TYPE_CHECKING:
-    from mcpkit.server.server import Server
+    from mcpkit.server.server import Attachment, Server
 
-__all__ = ["LegacySession", "PostStream", "ServedSession", "SessionManager", "SessionPipe"]
+__all__ = ["LegacySession", "PostStream", "ServedSession", "SessionManager"]
 
 _KEEP_DONE_LOGS: Final = 256  # finished POST streams a session still lets clients resume
 _TO_GET_STREAM: Final = frozenset(
@@ -108,69 +109,14 @@ class _Version(msgspec.Struct):
 _envelope = msgspec.json.Decoder(_Envelope)
 
 
-class SessionPipe:
-    """The server's end of an HTTP session (a `Transport`), and the HTTP side's way in.
-
-    Why not a memory pipe with a task reading its far end: a frame in (`put`, from a POST)
-    wakes only the server's read loop, and a frame out is handed to `deliver` by the very
-    task that sends it (routing it to the waiting POST). No stream objects, no extra task,
-    no extra hop per message.
-    """
-
-    def __init__(self, deliver: Callable[[bytes], Awaitable[None]]) -> None:
-        self._deliver = deliver
-        self._inbox: collections.deque[bytes] = collections.deque()
-        self._waiter: asyncio.Future[None] | None = None
-        self._closed = False
-
-    def put(self, frame: bytes) -> None:
-        """A frame from the client, for the server.
-
-        Raises:
-            ClosedError: the session has ended.
-        """
-        if self._closed:
-            raise ClosedError("the HTTP session has ended")
-        self._inbox.append(frame)
-        self._wake()
-
-    def _wake(self) -> None:
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
-
-    async def receive(self) -> bytes:
-        while not self._inbox:
-            if self._closed:
-                raise BrokenError("the HTTP session has ended")
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
-        return self._inbox.popleft()
-
-    async def send(self, frame: bytes) -> None:
-        if self._closed:
-            raise ClosedError("the HTTP session has ended")
-        await self._deliver(frame)
-
-    async def aclose(self) -> None:
-        self._closed = True
-        self._inbox.clear()
-        self._wake()
-
-    def describe(self) -> str:
-        return "HTTP session"
-
-
 def _id_key(request_id: Any) -> tuple[str, Any]:
     return (type(request_id).__name__, request_id)
 
 
 class ServedSession:
-    """What every HTTP session is: one connection to `Server.serve` over a `SessionPipe`,
-    run in the hub until `aclose`. `pipe.put` feeds it the client's frames; what the server
-    sends goes to `_deliver` (subclasses route it)."""
+    """What every HTTP session is: an `Attachment` to the server, fed by the requests that
+    carry the client's frames (`feed`), with what the server sends going to `_deliver`
+    (subclasses route it). It owns no task: an idle session is a few objects."""
 
     modern: ClassVar[bool] = True  # whether the connection serves the modern era too
 
@@ -178,31 +124,69 @@ class ServedSession:
         self.id = session_id
         self._clock = clock
         self.last_active = clock()
-        self.pipe = SessionPipe(self._deliver)
-        self._scope = anyio.CancelScope()
-        self.closed = anyio.Event()
-        self.finished = anyio.Event()  # set once the session's server task has ended
+        self.ended = False
+        self._attached: Attachment | None = None
+        self._tg: TaskGroup | None = None
+        self._finished: anyio.Event | None = None
 
-    async def run(self, server: Server) -> None:
-        """Serve until closed."""
+    def start(self, server: Server, tg: TaskGroup) -> None:
+        """Attach to the server; `tg` runs what must outlive a request (`spawn_feed`)."""
+        self._attached = server.attach(self._deliver, modern=self.modern)
+        self._tg = tg
+
+    async def feed(self, frame: bytes) -> None:
+        """Hand the server one frame from the client; a request is served right here.
+
+        Raises:
+            ClosedError: the session has ended (also when it ends while serving this).
+        """
+        if self.ended or self._attached is None:
+            raise ClosedError("the HTTP session has ended")
         try:
-            with self._scope:
-                await server.serve(self.pipe, modern=self.modern)
-            await self.aclose()
-        finally:
-            self.finished.set()
+            await self._attached.feed(frame)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if not self.ended or task is None:
+                raise
+            task.uncancel()  # cancelled because the session ended, not the request
+            raise ClosedError("the HTTP session has ended") from None
+
+    def spawn_feed(self, frame: bytes) -> None:
+        """`feed` in the background: for a request whose answer outlives its HTTP request
+        (an SSE POST the server may close early, the old transport's 202)."""
+        if self.ended or self._tg is None:
+            raise ClosedError("the HTTP session has ended")
+        self._tg.start_soon(self._feed_quietly, frame)
+
+    async def _feed_quietly(self, frame: bytes) -> None:
+        with contextlib.suppress(ClosedError):
+            await self.feed(frame)
 
     async def _deliver(self, frame: bytes) -> None:
         """Take one frame the server sent (in the sending task)."""
         raise NotImplementedError
 
+    @property
+    def finished(self) -> anyio.Event:
+        """Set once the session has ended and its handlers have stopped."""
+        if self._finished is None:
+            self._finished = anyio.Event()
+            if self.ended and self._attached is None:
+                self._finished.set()
+        return self._finished
+
     async def aclose(self) -> None:
-        """End the session: stop its server task and end every stream it has open."""
-        self._scope.cancel()
+        """End the session: stop its handlers and end every stream it has open."""
+        if self.ended:
+            return
+        self.ended = True
         self._end_streams()
-        with anyio.CancelScope(shield=True):
-            await self.pipe.aclose()
-        self.closed.set()
+        attached, self._attached = self._attached, None
+        if attached is not None:
+            with anyio.CancelScope(shield=True):
+                await attached.aclose()
+        if self._finished is not None:
+            self._finished.set()
 
     def _end_streams(self) -> None:
         """Wake whatever HTTP response is waiting on this session (subclasses' streams)."""
@@ -230,7 +214,7 @@ class LegacySession(ServedSession):
         self.get_open = False
         self._get_cursor: str | None = None  # the last GET event delivered (or primed)
         self._logs: collections.OrderedDict[str, EventLog] = collections.OrderedDict()
-        self._done_logs: collections.deque[str] = collections.deque()  # finished, oldest first
+        self._done_logs: list[str] = []  # finished, oldest first (a list: no deque block)
         self._logs[self.get_log.stream_id] = self.get_log
 
     def _end_streams(self) -> None:
@@ -262,7 +246,7 @@ class LegacySession(ServedSession):
     async def _add_log(self, log: EventLog) -> str:
         self._logs[log.stream_id] = log
         while len(self._done_logs) > _KEEP_DONE_LOGS:  # the oldest finished ones go
-            self._logs.pop(self._done_logs.popleft(), None)
+            self._logs.pop(self._done_logs.pop(0), None)
         return await log.append(self.store, b"")
 
     def log_of(self, stream_id: str) -> EventLog | None:
@@ -367,21 +351,16 @@ class SessionManager(Generic[S]):
         return session
 
     async def create(self, tg: TaskGroup) -> S | None:
-        """A new session running in `tg`; None when the cap is reached even after reaping."""
+        """A new session (`tg`: where its background work runs); None when the cap is
+        reached even after reaping."""
         if len(self.sessions) >= self.max_sessions:
             await self.reap()
         if len(self.sessions) >= self.max_sessions:
             return None
         session = self._make(secrets.token_urlsafe(32), lambda: self.clock())
         self.sessions[session.id] = session
-        tg.start_soon(self._run, session)
+        session.start(self.server, tg)
         return session
-
-    async def _run(self, session: S) -> None:
-        try:
-            await session.run(self.server)
-        finally:
-            self.sessions.pop(session.id, None)
 
     async def end(self, session_id: str) -> bool:
         """End a session (DELETE); False if there was none."""

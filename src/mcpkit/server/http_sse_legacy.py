@@ -142,7 +142,7 @@ class SSEEndpoint:
     async def post(self, session: SSESession, body: bytes, send: Send) -> None:
         """Hand one message to the session; its answer comes on the GET stream."""
         try:
-            session.pipe.put(body)
+            session.spawn_feed(body)  # its answer comes on the GET stream
         except TransportError:
             await send_json(send, 404, error_body(INVALID_REQUEST, "session ended"))
             return

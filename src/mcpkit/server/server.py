@@ -215,30 +215,23 @@ class Server(Registry):
         """Serve one connection until the client hangs up. `modern=False` serves the legacy
         era only, for a transport older than the modern era (HTTP+SSE): a modern request is
         answered -32022 naming no version, so a probing client falls back to `initialize`."""
-        connection = Connection(
-            is_client=False,
-            legacy_versions=self.legacy_versions,
-            modern_versions=self.modern_versions if modern else (),
-        )
-        holder: list[Session] = []
-
-        async def on_request(request: RequestReceived) -> Any:
-            return await self._dispatch(holder[0], request)
-
-        peer = Peer(connection, transport, on_request=on_request, on_violation=_report)
-        session = Session(peer)
-        holder.append(session)
-        unsubscribe = self.bus.subscribe(session.hear)
+        attached = Attachment(self, transport, modern=modern)
         try:
-            async with self.running(), anyio.create_task_group() as tg:
-                tg.start_soon(session.forward_changes)
-                await peer.run()
-                tg.cancel_scope.cancel()
+            async with self.running():
+                await attached.peer.run()
         finally:
-            unsubscribe()
-            session.close()
+            attached.detach()
             with anyio.CancelScope(shield=True):
                 await transport.aclose()
+
+    def attach(
+        self, send: Callable[[bytes], Awaitable[None]], *, modern: bool = True
+    ) -> Attachment:
+        """A connection with no read loop: its owner feeds it the client's frames
+        (`Attachment.feed`, served in the feeding task) and what the server says goes to
+        `send`. HTTP sessions are these: an idle one costs a few objects, no task. The
+        server's lifespan is the caller's to hold (`running()`); `aclose()` when done."""
+        return Attachment(self, _Outbox(send), modern=modern)
 
     async def serve_one(self, frame: bytes, send: Callable[[bytes], Awaitable[None]]) -> None:
         """Serve exactly one incoming frame in the calling task; everything the server says
@@ -248,24 +241,12 @@ class Server(Registry):
         so nothing carries over from one request to the next, but no memory pipe, read loop
         or extra tasks, which a per-request connection would otherwise cost.
         """
-        connection = Connection(
-            is_client=False,
-            legacy_versions=self.legacy_versions,
-            modern_versions=self.modern_versions,
-        )
-        holder: list[Session] = []
-
-        async def on_request(request: RequestReceived) -> Any:
-            return await self._dispatch(holder[0], request)
-
-        peer = Peer(connection, _Outbox(send), on_request=on_request, on_violation=_report)
-        session = Session(peer, forwarding=False)
-        holder.append(session)
+        attached = Attachment(self, _Outbox(send), forwarding=False)
         try:
             async with self.running():
-                await peer.serve_frame(frame)
+                await attached.feed(frame)
         finally:
-            session.close()
+            attached.detach()
 
     async def serve_stdio(self) -> None:
         """Serve over this process's stdin/stdout until stdin closes."""
@@ -374,6 +355,46 @@ class Server(Registry):
             return InputRequiredResult(
                 result_type="input_required", input_requests=requests, request_state=token
             )
+
+
+class Attachment:
+    """One client's connection to a `Server`: its protocol state (`peer.connection`), the
+    handler-facing `session`, and its place on the change bus. `Server.serve` runs a read
+    loop over it; `Server.attach` leaves feeding it to the owner."""
+
+    def __init__(
+        self, server: Server, transport: Transport, *, modern: bool = True, forwarding: bool = True
+    ) -> None:
+        connection = Connection(
+            is_client=False,
+            legacy_versions=server.legacy_versions,
+            modern_versions=server.modern_versions if modern else (),
+        )
+        holder: list[Session] = []
+
+        async def on_request(request: RequestReceived) -> Any:
+            return await server._dispatch(holder[0], request)
+
+        self.peer = Peer(connection, transport, on_request=on_request, on_violation=_report)
+        self.session = Session(self.peer, forwarding=forwarding)
+        holder.append(self.session)
+        self._unsubscribe = server.bus.subscribe(self.session.hear) if forwarding else None
+
+    async def feed(self, frame: bytes) -> None:
+        """Take one frame from the client; a request is served in the calling task."""
+        await self.peer.serve_frame(frame)
+
+    def detach(self) -> None:
+        """Leave the change bus and stop forwarding (the peer is the caller's to close)."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self.session.close()
+
+    async def aclose(self) -> None:
+        """Detach, fail what waits on the client, cancel the handlers still running."""
+        self.detach()
+        await self.peer.aclose()
 
 
 class _Outbox:

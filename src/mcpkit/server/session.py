@@ -11,12 +11,10 @@ notifications (respecting subscriptions), modern `subscriptions/listen` streams 
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-import anyio
 
 from mcpkit.peer import Peer
 from mcpkit.protocol.errors import TransportError
@@ -64,18 +62,24 @@ class ChangeBus:
 
 
 class Session:
-    """One client connection to the server: the pipe back, and legacy session state."""
+    """One client connection to the server: the pipe back, and legacy session state.
+
+    Changes heard from the bus are queued and sent by a task that exists only while there
+    is something to send: an idle session holds no task and no stream of its own (an HTTP
+    server may hold thousands of them).
+    """
+
+    _MAX_QUEUED = 256  # a client that cannot keep up loses change events beyond this
 
     def __init__(self, peer: Peer, *, forwarding: bool = True) -> None:
         """`forwarding=False`: a single stateless exchange, which hears no changes (modern
-        clients ask for them with `subscriptions/listen`), so it gets no change queue."""
+        clients ask for them with `subscriptions/listen`)."""
         self.peer = peer
         self.log_level: str | None = "info"  # legacy default until logging/setLevel
         self.subscriptions: set[str] = set()
         self._forwarding = forwarding
-        if forwarding:
-            send, self._receive = anyio.create_memory_object_stream[Change](256)
-            self._send = send
+        self._queued: list[Change] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     async def ping(self, *, timeout: float | None = None) -> None:
         """Ping the client (legacy sessions only: modern servers never send requests)."""
@@ -85,23 +89,31 @@ class Session:
         await self.peer.notify(method, params)
 
     def hear(self, change: Change) -> None:
-        """Called by the bus: queue the change for this session's forwarder (never blocks)."""
-        if not self._forwarding:
+        """Called by the bus: queue the change and make sure it will be sent (never blocks)."""
+        if not self._forwarding or len(self._queued) >= self._MAX_QUEUED:
             return
-        closed = (anyio.WouldBlock, anyio.BrokenResourceError, anyio.ClosedResourceError)
-        with contextlib.suppress(*closed):  # a client that cannot keep up loses change events
-            self._send.send_nowait(change)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # published outside the loop: no connection is being served
+            return
+        self._queued.append(change)
+        if self._flusher is None:
+            self._flusher = loop.create_task(self._flush())
 
-    async def forward_changes(self) -> None:
-        """Send legacy clients the changes they should hear, until the connection ends."""
-        async with self._receive:
-            async for change in self._receive:
+    async def _flush(self) -> None:
+        """Send what was queued, in order, then end (`hear` starts another when needed)."""
+        try:
+            while self._queued:
+                change = self._queued.pop(0)
                 if not self._wants(change):
                     continue
                 try:
                     await self.peer.notify(change.method, change.params)
                 except TransportError:
+                    self._queued.clear()
                     return
+        finally:
+            self._flusher = None
 
     def _wants(self, change: Change) -> bool:
         if self.peer.connection.lifecycle.state is not State.OPERATING:
@@ -111,5 +123,8 @@ class Session:
         return True
 
     def close(self) -> None:
-        if self._forwarding:
-            self._send.close()
+        """Stop forwarding: what is still queued is dropped."""
+        self._forwarding = False
+        self._queued.clear()
+        if self._flusher is not None:
+            self._flusher.cancel()

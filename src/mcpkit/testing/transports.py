@@ -65,6 +65,11 @@ class ValidatingTransport:
             raise AttributeError(name)
         return getattr(self.inner, name)
 
+    def check_incoming(self, frame: bytes) -> None:
+        """Check a frame bound for the wrapped end that reaches it some other way than
+        `receive()` (an HTTP session is fed its frames; see `Server.attach`)."""
+        self._check(frame, self._incoming)
+
     def _check(self, frame: bytes, direction: Direction) -> None:
         try:
             self.validator.check(frame, direction)
