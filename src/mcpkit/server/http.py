@@ -275,15 +275,14 @@ class MCPHTTPApp:
 
     async def _body(self, headers: dict[str, str], receive: Receive, send: Send) -> bytes | None:
         limit = self.settings.max_body
-        too_large = error_body(INVALID_REQUEST, f"request body over {limit} bytes")
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            await send_json(send, 413, too_large)
+            await send_json(send, 413, _too_large(limit))
             return None
         try:
             return await read_body(receive, limit)
         except BodyTooLarge:
-            await send_json(send, 413, too_large)
+            await send_json(send, 413, _too_large(limit))
         except anyio.EndOfStream:
             pass  # the client left mid-body: nobody to answer
         return None
@@ -311,6 +310,10 @@ async def _message(body: bytes, send: Send) -> dict[str, Any] | None:
 
 
 _decode = msgspec.json.Decoder().decode
+
+
+def _too_large(limit: int) -> bytes:
+    return error_body(INVALID_REQUEST, f"request body over {limit} bytes")
 
 
 @functools.lru_cache(maxsize=64)
