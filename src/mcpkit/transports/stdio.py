@@ -243,7 +243,11 @@ class StdioServerTransport(_Interruptible):
                 self._check_open()
                 if self._eof:
                     raise BrokenError("stdin closed")
-                chunk = await self._interruptible(self._source.read)
+                if self._source.pipe is not None:  # `aclose()` closes it, waking this
+                    chunk = await self._source.read()
+                    self._check_open()
+                else:
+                    chunk = await self._interruptible(self._source.read)
                 if chunk:
                     self._pending.extend(self._framer.feed(chunk))
                 else:
@@ -416,6 +420,11 @@ class StdioClientTransport(_Interruptible):
             raise await self._broken("stopped reading its stdin") from exc
 
     async def receive(self) -> bytes:
+        if self._pending and not self._receive_lock.locked() and not self._closing:
+            item = self._pending[0]  # a frame already read: no lock, no wait
+            if isinstance(item, bytes) and _JSON_START.match(item):
+                self._pending.popleft()
+                return item
         async with self._receive_lock:
             while True:
                 self._check_open()
@@ -440,6 +449,7 @@ class StdioClientTransport(_Interruptible):
             await self._closed.wait()
             return
         self._interrupt()
+        self._stdout.close()  # wakes a waiting read (stdout itself stays open until reaped)
         with anyio.CancelScope(shield=True):
             try:
                 await self._terminate()
@@ -448,10 +458,11 @@ class StdioClientTransport(_Interruptible):
 
     async def _fill(self) -> None:
         """Read one chunk of stdout into `_pending`; `aclose()` may end the wait."""
-        try:
-            chunk = await self._interruptible(self._stdout.read)
+        try:  # no cancel scope needed: `aclose()` closes the reader, which wakes this
+            chunk = await self._stdout.read()
         except OSError:
             chunk = b""
+        self._check_open()
         if chunk:
             self._pending.extend(self._framer.feed(chunk))
         else:
