@@ -229,7 +229,7 @@ class StdioServerTransport(_Interruptible):
         self._framer = LineFramer(max_frame)
         self._pending: deque[FrameItem] = deque()
         self._eof = False
-        self._receive_lock = anyio.Lock(fast_acquire=True)
+        self._receive_lock = asyncio.Lock()  # (asyncio: no checkpoint when free)
         self._send_lock = anyio.Lock(fast_acquire=True)
 
     async def receive(self) -> bytes:
@@ -381,7 +381,7 @@ class StdioClientTransport(_Interruptible):
         self._stderr_done = anyio.Event()
         self._junk: deque[bytes] = deque(maxlen=_JUNK_KEPT)
         self.junk_count = 0
-        self._receive_lock = anyio.Lock(fast_acquire=True)
+        self._receive_lock = asyncio.Lock()  # (asyncio: no checkpoint when free)
         self._send_lock = anyio.Lock(fast_acquire=True)
         self._closed = anyio.Event()
         self._broken_message: str | None = None
