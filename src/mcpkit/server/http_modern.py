@@ -12,10 +12,10 @@ that notification and ends with the response. A client that disconnects cancels 
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, Final
-
-import anyio
 
 from mcpkit.protocol.context import RequestContext
 from mcpkit.protocol.errors import (
@@ -145,19 +145,11 @@ class ModernEndpoint:
                 streaming = True
             await send(sse_event(frame))
 
-        outcome: list[bytes | None] = []
-        async with anyio.create_task_group() as tg:
-
-            async def cancel_on_disconnect() -> None:
-                await wait_disconnect(receive)
-                tg.cancel_scope.cancel()  # the client left: stop the handler
-
-            tg.start_soon(cancel_on_disconnect)
-            outcome.append(await exchange(self.server, body, request_id, emit))
-            tg.cancel_scope.cancel()
-        if not outcome:
+        response = await _unless_disconnected(
+            receive, exchange(self.server, body, request_id, emit)
+        )
+        if response is _GONE:
             return  # cancelled by a disconnect: the spec says send nothing more
-        response = outcome[0]
         if response is None:
             gone = "the server ended the request without answering"
             response = error_body(INTERNAL_ERROR, gone, request_id)
@@ -166,3 +158,39 @@ class ModernEndpoint:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         else:
             await send_json(send, status_for(response), response)
+
+
+_GONE: Final = b"\x00gone"  # what `_unless_disconnected` returns when the client left
+
+
+async def _unless_disconnected(
+    receive: Receive, work: Coroutine[Any, Any, bytes | None]
+) -> bytes | None:
+    """Run `work` in this task, cancelling it if the client disconnects first (spec: closing
+    the stream cancels the request); then `_GONE`. The watcher is a plain asyncio task and
+    the work runs inline, because this wraps every modern request and an anyio task group
+    with a second task would cost more than a small handler does."""
+    main = asyncio.current_task()
+    assert main is not None
+    left = False
+
+    async def watch() -> None:
+        nonlocal left
+        await wait_disconnect(receive)
+        left = True
+        main.cancel()
+
+    watcher = asyncio.get_running_loop().create_task(watch())
+    try:
+        result = await work
+    except asyncio.CancelledError:
+        if not left:
+            raise
+        main.uncancel()
+        return _GONE
+    finally:
+        watcher.cancel()
+    if left:  # it finished just as the client left: the cancellation is still pending
+        main.uncancel()
+        return _GONE
+    return result
