@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
@@ -40,6 +41,7 @@ PARAM_PREFIX: Final = "mcp-param-"
 _NAME_FIELD: Final = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
 _SENTINEL_START: Final = "=?base64?"
 _SENTINEL_END: Final = "?="
+_CONTROL: Final = re.compile("[\x00-\x1f\x7f]")
 
 SchemaLookup = Callable[[str], Mapping[str, Any] | None]
 """A tool's name → its input schema (None for an unknown tool)."""
@@ -52,7 +54,7 @@ def decode_value(raw: str) -> str:
         HeaderMismatch: the value has control characters or its base64 is malformed.
     """
     value = raw.strip(" \t")
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+    if _CONTROL.search(value):
         raise HeaderMismatch("header value has control characters")
     if not (value.startswith(_SENTINEL_START) and value.endswith(_SENTINEL_END)):
         return value

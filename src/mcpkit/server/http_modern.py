@@ -61,6 +61,8 @@ _STATUS: Final = {
 
 def status_for(response: bytes) -> int:
     """The HTTP status of a modern JSON response (404 for -32601, 400 for -32020..-32022)."""
+    if b'"error"' not in response:  # a result: no need to parse it
+        return 200
     try:
         error = json.loads(response).get("error")
     except (ValueError, AttributeError):
