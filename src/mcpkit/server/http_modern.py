@@ -12,9 +12,7 @@ that notification and ends with the response. A client that disconnects cancels 
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, Final
 
 from mcpkit.protocol.context import RequestContext
@@ -36,11 +34,11 @@ from mcpkit.server.http_responses import (
     Receive,
     Send,
     error_body,
+    finish_unless_disconnected,
     send_empty,
     send_json,
     sse_event,
     start_sse,
-    wait_disconnect,
 )
 
 if TYPE_CHECKING:
@@ -147,10 +145,10 @@ class ModernEndpoint:
                 streaming = True
             await send(sse_event(frame))
 
-        response = await _unless_disconnected(
+        answered, response = await finish_unless_disconnected(
             receive, exchange(self.server, body, request_id, emit)
         )
-        if response is _GONE:
+        if not answered:
             return  # cancelled by a disconnect: the spec says send nothing more
         if response is None:
             gone = "the server ended the request without answering"
@@ -160,39 +158,3 @@ class ModernEndpoint:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         else:
             await send_json(send, status_for(response), response)
-
-
-_GONE: Final = b"\x00gone"  # what `_unless_disconnected` returns when the client left
-
-
-async def _unless_disconnected(
-    receive: Receive, work: Coroutine[Any, Any, bytes | None]
-) -> bytes | None:
-    """Run `work` in this task, cancelling it if the client disconnects first (spec: closing
-    the stream cancels the request); then `_GONE`. The watcher is a plain asyncio task and
-    the work runs inline, because this wraps every modern request and an anyio task group
-    with a second task would cost more than a small handler does."""
-    main = asyncio.current_task()
-    assert main is not None
-    left = False
-
-    async def watch() -> None:
-        nonlocal left
-        await wait_disconnect(receive)
-        left = True
-        main.cancel()
-
-    watcher = asyncio.get_running_loop().create_task(watch())
-    try:
-        result = await work
-    except asyncio.CancelledError:
-        if not left:
-            raise
-        main.uncancel()
-        return _GONE
-    finally:
-        watcher.cancel()
-    if left:  # it finished just as the client left: the cancellation is still pending
-        main.uncancel()
-        return _GONE
-    return result

@@ -10,9 +10,10 @@ keeps `mcpkit.server.http` working mounted anywhere an ASGI app can be.
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any, Final, TypeAlias
+from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
+from typing import Any, Final, TypeAlias, TypeVar
 
 import anyio
 
@@ -23,6 +24,7 @@ __all__ = [
     "Scope",
     "Send",
     "error_body",
+    "finish_unless_disconnected",
     "header_map",
     "read_body",
     "send_empty",
@@ -89,18 +91,52 @@ async def wait_disconnect(receive: Receive) -> None:
         pass
 
 
+T = TypeVar("T")
+
+
+async def finish_unless_disconnected(
+    receive: Receive, work: Coroutine[Any, Any, T]
+) -> tuple[bool, T | None]:
+    """Run `work` in this task, cancelling it if the client disconnects first: `(True,
+    result)`, or `(False, None)` when the client left (spec: closing the stream cancels
+    the request; a stream nobody reads must not keep its handler alive).
+
+    The watcher is a plain asyncio task and the work runs inline: this wraps every request
+    and every stream, and an anyio task group with a second task costs more than a small
+    handler does."""
+    main = asyncio.current_task()
+    assert main is not None
+    left = False
+
+    async def watch() -> None:
+        nonlocal left
+        await wait_disconnect(receive)
+        left = True
+        main.cancel()
+
+    watcher = asyncio.get_running_loop().create_task(watch())
+    try:
+        result = await work
+    except asyncio.CancelledError:
+        if not left:
+            raise
+        main.uncancel()
+        return False, None
+    finally:
+        watcher.cancel()
+    if left:  # it finished just as the client left: the cancellation is still pending
+        main.uncancel()
+        return False, None
+    return True, result
+
+
 async def until_disconnect(receive: Receive, work: Callable[[], Awaitable[None]]) -> None:
-    """Run `work()` (which writes a streamed response), cancelling it when the client goes
-    away: a stream nobody reads must not keep its handler alive."""
-    async with anyio.create_task_group() as tg:
+    """Run `work()` (which writes a streamed response) until it ends or the client leaves."""
 
-        async def stop_on_disconnect() -> None:
-            await wait_disconnect(receive)
-            tg.cancel_scope.cancel()
-
-        tg.start_soon(stop_on_disconnect)
+    async def run() -> None:
         await work()
-        tg.cancel_scope.cancel()
+
+    await finish_unless_disconnected(receive, run())
 
 
 def error_body(code: int, message: str, request_id: Any = None, data: Any = None) -> bytes:
