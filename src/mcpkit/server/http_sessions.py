@@ -37,6 +37,7 @@ import asyncio
 import collections
 import contextlib
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar
@@ -332,7 +333,7 @@ class SessionManager(Generic[S]):
         *,
         ttl: float,
         max_sessions: int,
-        clock: Callable[[], float] = anyio.current_time,
+        clock: Callable[[], float] = time.monotonic,  # (the asyncio loop's clock too)
     ) -> None:
         self.server = server
         self._make = make

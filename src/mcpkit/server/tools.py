@@ -8,6 +8,7 @@ only protocol failures (unknown tool) are JSON-RPC errors.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import re
@@ -99,10 +100,24 @@ def _convert(value: Any, type_: type) -> Any:
     return value if isinstance(value, type_) else msgspec.convert(value, type_)
 
 
+def _is_async(function: Callable[..., Any]) -> bool:
+    """`inspect.iscoroutinefunction`, remembered per function (it is asked on every call;
+    an unhashable callable is simply asked each time)."""
+    try:
+        return _is_async_remembered(function)
+    except TypeError:
+        return inspect.iscoroutinefunction(function)
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_async_remembered(function: Callable[..., Any]) -> bool:
+    return inspect.iscoroutinefunction(function)
+
+
 async def call_function(function: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
     """Call a handler: async ones on the loop, sync ones in a worker thread (never blocking
     the loop)."""
-    if inspect.iscoroutinefunction(function):
+    if _is_async(function):
         return await function(**kwargs)
     result = await anyio.to_thread.run_sync(lambda: function(**kwargs))
     if inspect.isawaitable(result):
