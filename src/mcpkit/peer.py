@@ -83,9 +83,10 @@ class _Waiter:
         """(Re)arm the deadline timer: `idle` from now, never past the cap."""
         if self.timer is not None:
             self.timer.cancel()
-        deadline = min(anyio.current_time() + self.idle, self.cap_deadline)
+        loop = asyncio.get_running_loop()  # (its clock is anyio's, without the lookup)
+        deadline = min(loop.time() + self.idle, self.cap_deadline)
         if deadline != math.inf and not self.done.done():
-            self.timer = asyncio.get_running_loop().call_at(deadline, self._expire)
+            self.timer = loop.call_at(deadline, self._expire)
 
     def _expire(self) -> None:
         self.timed_out = True
@@ -322,7 +323,7 @@ class Peer:
                 raise
             waiter.idle = timeout or self.timeout
             cap = max_timeout or self.max_timeout
-            waiter.cap_deadline = anyio.current_time() + cap
+            waiter.cap_deadline = asyncio.get_running_loop().time() + cap
             return await self._await(rid, method, waiter, cap)
         finally:
             del self._waiters[rid]
