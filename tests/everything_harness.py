@@ -24,11 +24,9 @@ from mcpkit.client import Client, EraChoice
 from mcpkit.protocol.types import InputRequiredResult
 from mcpkit.servers.everything import build
 from mcpkit.testing import FrameValidator, ValidatingTransport
-from mcpkit.transports.http import http_client
 from mcpkit.transports.memory import memory_pair
-from mcpkit.transports.sse_legacy import sse_client
 from mcpkit.transports.stdio import stdio_client
-from tests.http_harness import serving
+from tests.http_harness import HTTP_KINDS, http_transport
 
 ALL_CAPS: dict[str, Any] = {"elicitation": {}, "sampling": {}, "roots": {}}
 LOG_LEVEL = "io.modelcontextprotocol/logLevel"
@@ -167,15 +165,9 @@ async def connect(
             stack.callback(tg.cancel_scope.cancel)
             tg.start_soon(build().serve, theirs)
             inner: Any = ours
-        elif transport == "sse-legacy":  # the 2024-11-05 HTTP+SSE transport, real uvicorn
-            url = await stack.enter_async_context(serving(build()))
-            sse_url = url.removesuffix("/mcp") + "/sse"
-            inner = await stack.enter_async_context(sse_client(sse_url))
-        elif transport.startswith("http-"):  # real uvicorn; http-json or http-sse answers
-            json_response = transport == "http-json"
-            url = await stack.enter_async_context(serving(build(), json_response=json_response))
+        elif transport in HTTP_KINDS:  # real uvicorn
             headers = lambda tool: harness.client.param_headers(tool)  # noqa: E731
-            inner = await stack.enter_async_context(http_client(url, param_headers=headers))
+            inner = await stack.enter_async_context(http_transport(build(), transport, headers))
         else:
             argv = ["-m", "mcpkit", "server", "everything"]
             inner = await stack.enter_async_context(stdio_client(sys.executable, argv))

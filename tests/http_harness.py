@@ -6,6 +6,8 @@ through a real uvicorn and a real TCP connection; only the server's behaviour is
 
 - `serve_app(app)` runs any ASGI app and yields its base URL;
 - `serving(server, **app_kw)` runs an mcpkit `Server`'s `http_app` and yields the MCP URL;
+- `http_transport(server, kind)` serves `server` and opens a client transport to it, for
+  the suites that run over every transport;
 - `scripted(handler)` turns `async (starlette Request) -> Response` into an ASGI app, for
   servers that misbehave on purpose.
 """
@@ -23,11 +25,25 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mcpkit.server import Server
+from mcpkit.transports.base import Transport
+from mcpkit.transports.http import ParamHeaders, http_client
+from mcpkit.transports.sse_legacy import sse_client
 
 ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
 Handler = Callable[[Request], Awaitable[Response]]
 
-__all__ = ["Handler", "free_port", "scripted", "serve_app", "serving"]
+__all__ = [
+    "HTTP_KINDS",
+    "Handler",
+    "free_port",
+    "http_transport",
+    "scripted",
+    "serve_app",
+    "serving",
+]
+
+HTTP_KINDS = ("http-sse", "http-json", "sse-legacy")
+"""Streamable HTTP with SSE or JSON answers, and the 2024-11-05 HTTP+SSE transport."""
 
 
 def free_port() -> int:
@@ -63,6 +79,23 @@ async def serving(server: Server | None = None, **app_kw: Any) -> AsyncIterator[
         server = make_server()
     async with serve_app(server.http_app(**app_kw)) as base:
         yield f"{base}/mcp"
+
+
+@asynccontextmanager
+async def http_transport(
+    server: Server, kind: str, param_headers: ParamHeaders | None = None
+) -> AsyncIterator[Transport]:
+    """`server` on uvicorn and a client transport to it, of one of the `HTTP_KINDS`."""
+    if kind == "sse-legacy":
+        async with serving(server) as url, sse_client(url.removesuffix("/mcp") + "/sse") as sse:
+            yield sse
+        return
+    assert kind in HTTP_KINDS, kind
+    async with (
+        serving(server, json_response=kind == "http-json") as url,
+        http_client(url, param_headers=param_headers) as http,
+    ):
+        yield http
 
 
 def scripted(handler: Handler) -> ASGIApp:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,12 +27,10 @@ from mcpkit.protocol.versions import Era
 from mcpkit.server import CachePolicy, Header, Server
 from mcpkit.testing.frames import FrameValidator
 from mcpkit.testing.transports import ValidatingTransport
-from mcpkit.transports.http import http_client
 from mcpkit.transports.memory import memory_pair
-from mcpkit.transports.sse_legacy import sse_client
 from mcpkit.transports.stdio import stdio_client
 from tests.framework_server import make_server
-from tests.http_harness import serving
+from tests.http_harness import HTTP_KINDS, http_transport
 
 pytestmark = pytest.mark.anyio
 
@@ -64,46 +62,28 @@ async def connect(
     server: Server | None = None,
     **kw: Any,
 ) -> AsyncIterator[Client]:
-    validator = FrameValidator()
     caps = ALL_CAPS if capabilities is None else capabilities
-    opened: Any = None
     client: Client
-    async with anyio.create_task_group() as tg:
+    async with AsyncExitStack() as stack:
         if transport == "memory":
             ours, theirs = memory_pair()
+            tg = await stack.enter_async_context(anyio.create_task_group())
+            stack.callback(tg.cancel_scope.cancel)
             tg.start_soon((server or make_server(**kw)).serve, theirs)
             inner: Any = ours
-            spawn: Any = None
-        elif transport == "sse-legacy":  # the 2024-11-05 HTTP+SSE transport, real uvicorn
-            spawn = serving(server or make_server(**kw))
-            url = await spawn.__aenter__()
-            opened = sse_client(url.removesuffix("/mcp") + "/sse")
-            inner = await opened.__aenter__()
-        elif transport.startswith("http-"):  # real uvicorn; http-json or http-sse answers
-            json_response = transport == "http-json"
-            spawn = serving(server or make_server(**kw), json_response=json_response)
-            url = await spawn.__aenter__()
-            opened = http_client(url, param_headers=lambda tool: client.param_headers(tool))
-            inner = await opened.__aenter__()
+        elif transport in HTTP_KINDS:  # real uvicorn
+            opened = http_transport(
+                server or make_server(**kw), transport, lambda tool: client.param_headers(tool)
+            )
+            inner = await stack.enter_async_context(opened)
         else:
             spawn = stdio_client(sys.executable, [str(SERVER_SCRIPT)])
-            inner = await spawn.__aenter__()
-        try:
-            wrapped = ValidatingTransport(inner, validator, side="client")
-            async with Client(
-                wrapped,
-                era=era,
-                capabilities=caps,
-                handlers=ANSWERS,
-                on_notification=on_notification,
-            ) as client:
-                yield client
-        finally:
-            if opened is not None:
-                await opened.__aexit__(None, None, None)
-            if spawn is not None:
-                await spawn.__aexit__(None, None, None)
-            tg.cancel_scope.cancel()
+            inner = await stack.enter_async_context(spawn)
+        wrapped = ValidatingTransport(inner, FrameValidator(), side="client")
+        async with Client(
+            wrapped, era=era, capabilities=caps, handlers=ANSWERS, on_notification=on_notification
+        ) as client:
+            yield client
 
 
 async def call(client: Client, name: str, arguments: dict[str, Any] | None = None) -> Any:

@@ -339,7 +339,7 @@ class Peer:
         finally:
             waiter.disarm()
         if waiter.timed_out and waiter.outcome is None:
-            capped = anyio.current_time() >= waiter.cap_deadline
+            capped = asyncio.get_running_loop().time() >= waiter.cap_deadline
             why = (
                 f"the {cap:g}s cap" if capped else f"{waiter.idle:g}s without an answer or progress"
             )

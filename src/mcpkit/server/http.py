@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -253,7 +252,7 @@ class MCPHTTPApp:
         """Host (DNS rebinding) and Origin checks, before anything else happens."""
         host = headers.get("host", "")
         bound = scope.get("server") or ("", None)
-        loopback = _is_loopback(str(bound[0])) if bound[0] else True
+        loopback = is_loopback(str(bound[0])) if bound[0] else True
         if not host_allowed(host, self.settings.allowed_hosts, loopback_bind=loopback):
             return 421, error_body(INVALID_REQUEST, f"Host {host!r} is not allowed")
         origin = headers.get("origin")
@@ -314,12 +313,6 @@ _decode = msgspec.json.Decoder().decode
 
 def _too_large(limit: int) -> bytes:
     return error_body(INVALID_REQUEST, f"request body over {limit} bytes")
-
-
-@functools.lru_cache(maxsize=64)
-def _is_loopback(address: str) -> bool:
-    """`is_loopback`, remembered: a server is bound to a handful of addresses."""
-    return is_loopback(address)
 
 
 def _route_path(scope: Scope) -> str:

@@ -19,27 +19,36 @@ import msgspec
 if TYPE_CHECKING:
     from mcpkit.server.server import Server
 
-__all__ = ["Emit", "exchange", "is_response_to"]
+__all__ = ["Emit", "Envelope", "envelope", "exchange", "is_answer"]
 
 Emit = Callable[[bytes], Awaitable[None]]
 
 
-def _parse(frame: bytes) -> dict[str, Any]:
+class Envelope(msgspec.Struct):
+    """What the HTTP binding needs of a frame the server sent (is it a response, to which
+    id; a notification of which method), decoded without building its payload."""
+
+    id: Any = None
+    method: str | None = None
+    params: msgspec.Raw = msgspec.Raw()
+    result: msgspec.Raw = msgspec.Raw()
+
+
+_decoder = msgspec.json.Decoder(Envelope)
+
+
+def envelope(frame: bytes) -> Envelope | None:
+    """The frame's envelope, or None if it is not one JSON-RPC object."""
     try:
-        message = msgspec.json.decode(frame)
-    except msgspec.DecodeError:
-        return {}
-    return message if isinstance(message, dict) else {}
+        return _decoder.decode(frame)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
 
 
-def _answers(message: dict[str, Any], request_id: Any) -> bool:
-    rid = message.get("id")
-    return "method" not in message and rid == request_id and type(rid) is type(request_id)
-
-
-def is_response_to(frame: bytes, request_id: Any) -> bool:
-    """Whether `frame` is the response (result or error) to the request `request_id`."""
-    return _answers(_parse(frame), request_id)
+def is_answer(message: Envelope, request_id: Any) -> bool:
+    """Whether `message` is the response (result or error) to the request `request_id`."""
+    rid = message.id
+    return message.method is None and rid == request_id and type(rid) is type(request_id)
 
 
 async def exchange(server: Server, frame: bytes, request_id: Any, emit: Emit) -> bytes | None:
@@ -51,10 +60,12 @@ async def exchange(server: Server, frame: bytes, request_id: Any, emit: Emit) ->
     response: list[bytes] = []
 
     async def send(out: bytes) -> None:
-        message = _parse(out)
-        if _answers(message, request_id):
+        message = envelope(out)
+        if message is None:
+            return
+        if is_answer(message, request_id):
             response.append(out)
-        elif "method" in message and "id" not in message:
+        elif message.method is not None and message.id is None:
             await emit(out)
 
     await server.serve_one(frame, send)

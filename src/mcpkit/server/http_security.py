@@ -11,6 +11,7 @@ loopback Hosts are served, and an Origin must be a loopback origin or the server
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Collection
 from typing import Final
@@ -21,8 +22,10 @@ __all__ = ["LOOPBACK_NAMES", "host_allowed", "is_loopback", "origin_allowed", "s
 LOOPBACK_NAMES: Final = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 
 
+@functools.lru_cache(maxsize=64)
 def is_loopback(address: str) -> bool:
-    """Whether a bind address (or host name) is loopback-only."""
+    """Whether a bind address (or host name) is loopback-only (remembered: it is asked on
+    every request, about the few addresses a server is bound to)."""
     if address.lower() == "localhost":
         return True
     try:

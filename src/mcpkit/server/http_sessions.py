@@ -47,6 +47,7 @@ import msgspec
 from anyio.abc import TaskGroup
 
 from mcpkit.protocol.errors import ClosedError
+from mcpkit.server.http_exchange import Envelope, envelope
 from mcpkit.server.http_streams import EventLog
 from mcpkit.stores.events import EventStore, MemoryEventStore
 
@@ -90,24 +91,12 @@ class PostStream:
         return True
 
 
-class _Envelope(msgspec.Struct):
-    """What routing needs of an outgoing frame, decoded without building its payload."""
-
-    id: Any = None
-    method: str | None = None
-    params: msgspec.Raw = msgspec.Raw()
-    result: msgspec.Raw = msgspec.Raw()
-
-
 class _Token(msgspec.Struct):
     progressToken: Any = None
 
 
 class _Version(msgspec.Struct):
     protocolVersion: Any = None
-
-
-_envelope = msgspec.json.Decoder(_Envelope)
 
 
 def _id_key(request_id: Any) -> tuple[str, Any]:
@@ -274,9 +263,8 @@ class LegacySession(ServedSession):
 
     async def _deliver(self, frame: bytes) -> None:
         """Route one frame the server sent (the rules in the module docstring)."""
-        try:
-            message = _envelope.decode(frame)
-        except msgspec.DecodeError:
+        message = envelope(frame)
+        if message is None:
             return
         target = self._target(message)
         if target is not None and target.sse:
@@ -288,7 +276,7 @@ class LegacySession(ServedSession):
             return  # (a response whose POST left: nobody else may have it)
         await self.get_log.append(self.store, frame)
 
-    def _target(self, message: _Envelope) -> PostStream | None:
+    def _target(self, message: Envelope) -> PostStream | None:
         method = message.method
         if method is None:
             if self.version is None:

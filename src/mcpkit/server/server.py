@@ -398,7 +398,8 @@ class Attachment:
 
 
 class _Outbox:
-    """The transport of `Server.serve_one`: frames out go to a callback; nothing comes in."""
+    """The transport of an `Attachment` that is fed, not read (`Server.attach`,
+    `Server.serve_one`): frames out go to a callback; nothing comes in."""
 
     def __init__(self, send: Callable[[bytes], Awaitable[None]]) -> None:
         self._send = send
@@ -407,13 +408,13 @@ class _Outbox:
         await self._send(frame)
 
     async def receive(self) -> bytes:
-        raise ClosedError("a single exchange receives nothing more")
+        raise ClosedError("an attached connection is fed its frames; it receives none")
 
     async def aclose(self) -> None:
         return None
 
     def describe(self) -> str:
-        return "single exchange"
+        return "attached connection"
 
 
 def _report(violation: ProtocolViolation) -> None:

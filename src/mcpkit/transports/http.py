@@ -41,6 +41,7 @@ __all__ = [
     "ParamHeaders",
     "decode_header_value",
     "encode_header_value",
+    "error_response",
     "http_client",
     "modern_headers",
 ]
@@ -173,7 +174,8 @@ def _parse_frame(frame: bytes) -> Any:
         return None  # not ours to judge: the server answers it
 
 
-def _error_response(request_id: str | int, code: int, message: str) -> bytes:
+def error_response(request_id: str | int, code: int, message: str) -> bytes:
+    """A JSON-RPC error frame a transport synthesizes so that no request waits forever."""
     body = {"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}}
     return json.dumps(body).encode()
 
@@ -462,7 +464,7 @@ class HttpClientTransport:
             return
         exchange.answered = True
         with contextlib.suppress(anyio.ClosedResourceError):
-            self._inbox_in.send_nowait(_error_response(exchange.request_id, code, message))
+            self._inbox_in.send_nowait(error_response(exchange.request_id, code, message))
 
     def _unreachable(self, exchange: _Exchange, exc: Exception) -> None:
         """A refused connection: the wrong address at first, a server down later."""

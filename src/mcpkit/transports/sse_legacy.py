@@ -40,6 +40,7 @@ import httpx
 from anyio.abc import TaskGroup, TaskStatus
 
 from mcpkit.protocol.errors import BrokenError, ClosedError, ConnectError, TransportError
+from mcpkit.transports.http import error_response
 from mcpkit.transports.http_resume import content_type
 from mcpkit.transports.http_sse import SSEEvent, SSEParser
 
@@ -73,12 +74,7 @@ def _failure_frame(request_id: str | int, response: httpx.Response, where: str) 
         if isinstance(error, dict) and isinstance(error.get("code"), int):
             code, detail = error["code"], f": {error.get('message', '')}"
     message = f"HTTP {response.status_code} {response.reason_phrase} from {where}{detail}"
-    return _error_frame(request_id, code, message)
-
-
-def _error_frame(request_id: str | int, code: int, message: str) -> bytes:
-    body = {"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}}
-    return json.dumps(body).encode()
+    return error_response(request_id, code, message)
 
 
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
@@ -272,7 +268,7 @@ class SSEClientTransport:
             if not isinstance(exc, httpx.HTTPError):
                 logger.exception("POST to %s failed", self.endpoint)
             why = f"POST to {self.endpoint} failed: {exc!r}"
-            self._answer(request_id, lambda rid: _error_frame(rid, _INTERNAL_ERROR, why), why)
+            self._answer(request_id, lambda rid: error_response(rid, _INTERNAL_ERROR, why), why)
             return
         if not response.is_success:
             why = f"HTTP {response.status_code} from {self.endpoint}"
