@@ -54,18 +54,22 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def serve_app(app: ASGIApp, *, lifespan: Literal["on", "off"] = "on") -> AsyncIterator[str]:
-    """Serve `app` on uvicorn at a free loopback port; yields `http://127.0.0.1:PORT`."""
+async def serve_app(
+    app: ASGIApp, *, lifespan: Literal["on", "off"] = "on", **uvicorn_kw: Any
+) -> AsyncIterator[str]:
+    """Serve `app` on uvicorn at a free loopback port; yields `http://127.0.0.1:PORT`
+    (`https://` when `uvicorn_kw` names an `ssl_certfile`)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         sock.listen(128)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        config = uvicorn.Config(app, log_level="warning", lifespan=lifespan)
+        config = uvicorn.Config(app, log_level="warning", lifespan=lifespan, **uvicorn_kw)
         web = uvicorn.Server(config)
         async with anyio.create_task_group() as tg:
             tg.start_soon(lambda: web.serve(sockets=[sock]))
             try:
-                yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+                scheme = "https" if "ssl_certfile" in uvicorn_kw else "http"
+                yield f"{scheme}://127.0.0.1:{sock.getsockname()[1]}"
             finally:
                 web.should_exit = True
 

@@ -229,6 +229,27 @@ async def test_http_errors_without_a_body_answer_the_request(status: int, code: 
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("statuses", "refused"), [([405], True), ([202, 400], True), ([405, 401], False), ([], False)]
+)
+async def test_refused_says_whether_the_last_post_met_a_server_without_streamable_http(
+    statuses: list[int], refused: bool
+) -> None:
+    """What the client's fallback to HTTP+SSE reads (spec 2025-03-26 §Backwards Compatibility)."""
+    answers = iter(statuses)
+
+    async def handler(request: Request) -> Response:
+        return Response(status_code=next(answers))
+
+    async with serve_app(scripted(handler), lifespan="off") as base, http_client(base) as transport:
+        with anyio.fail_after(5):
+            for number in range(len(statuses)):
+                await transport.send(rpc({"id": number, "method": "x"}))
+                await transport.receive()  # a synthesized error: the status was taken
+        assert transport.refused() is refused
+
+
+@pytest.mark.anyio
 async def test_a_json_rpc_error_body_is_passed_on_with_the_request_id() -> None:
     async def handler(request: Request) -> Response:
         error = {"code": -32022, "message": "unsupported", "data": {"supported": ["x"]}}
@@ -286,6 +307,7 @@ class Forgetful:
         self.live: str | None = None
         self.limit = limit
         self.seen: list[tuple[str | None, Any]] = []
+        self.initialized = anyio.Event()
 
     def forget(self) -> None:
         self.live = None
@@ -297,6 +319,8 @@ class Forgetful:
             return Response(status_code=405 if request.method == "GET" else 200)
         body: dict[str, Any] = json.loads(await request.body())
         self.seen.append((session, body))
+        if body["method"] == "notifications/initialized":
+            self.initialized.set()
         if body["method"] == "initialize":
             if self.started >= self.limit:
                 return Response(status_code=503)
@@ -314,10 +338,12 @@ class Forgetful:
         return JSONResponse({"jsonrpc": "2.0", "id": body["id"], "result": {"s": session}})
 
 
-async def handshake(transport: HttpClientTransport) -> None:
+async def handshake(transport: HttpClientTransport, server: Forgetful) -> None:
+    """Initialize, and wait until the server has taken `notifications/initialized`."""
     await transport.send(rpc({"id": 0, "method": "initialize", "params": {"x": 1}}))
     await transport.receive()
     await transport.send(rpc({"method": "notifications/initialized"}))
+    await server.initialized.wait()
 
 
 @pytest.mark.anyio
@@ -325,7 +351,7 @@ async def test_a_lost_session_is_renewed_once_by_replaying_the_handshake() -> No
     server = Forgetful()
     async with serve_app(scripted(server), lifespan="off") as base, http_client(base) as transport:
         with anyio.fail_after(5):
-            await handshake(transport)
+            await handshake(transport, server)
             server.forget()  # the server lost s1 (a restart, a reaper)
             await transport.send(rpc({"id": 1, "method": "ping"}))
             reply = json.loads(await transport.receive())
@@ -347,7 +373,7 @@ async def test_a_session_lost_again_after_renewal_breaks_the_transport() -> None
     server = Forgetful(limit=2)
     async with serve_app(scripted(server), lifespan="off") as base, http_client(base) as transport:
         with anyio.fail_after(5):
-            await handshake(transport)
+            await handshake(transport, server)
             await transport.send(rpc({"id": 1, "method": "ping"}))
             assert json.loads(await transport.receive())["result"] == {"s": "s1"}
             server.forget()  # s1 is lost; the renewal gets s2, which is lost at once

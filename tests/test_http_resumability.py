@@ -148,6 +148,19 @@ async def test_get_stream_replays_after_reconnect() -> None:
         assert json.loads(data[0]["data"])["method"] == "notifications/tools/list_changed"
 
 
+async def test_what_the_server_sent_before_the_first_get_is_delivered_when_it_opens() -> None:
+    """A client that opens its GET stream a moment after `initialized` (a race every fast
+    client runs) still gets the requests and notifications the server sent meanwhile."""
+    async with serving() as ep:
+        sid = await open_session(ep)
+        ep.app.server.add_tool(lambda: "x", name="early_tool")  # no GET stream yet
+        get_heads = heads(sid, accept="text/event-stream")
+        async with ep.client.stream("GET", "/mcp", headers=get_heads) as stream:
+            seen = await read_events(stream, None)
+        data = [json.loads(e["data"]) for e in seen if e.get("data")]
+        assert data[0]["method"] == "notifications/tools/list_changed"
+
+
 async def test_unknown_last_event_id_is_404_and_other_sessions_ids_are_refused() -> None:
     async with serving() as ep:
         sid, other = await open_session(ep), await open_session(ep)

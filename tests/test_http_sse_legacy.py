@@ -47,7 +47,7 @@ from mcpkit.server.http import MCPHTTPApp, http_app
 from mcpkit.testing import FrameSchemaError, FrameValidator, Side, ValidatingTransport
 from mcpkit.transports import sse_legacy
 from mcpkit.transports.base import Transport
-from mcpkit.transports.sse_legacy import PostStatuses, sse_client
+from mcpkit.transports.sse_legacy import sse_client
 from tests.framework_server import make_server
 
 pytestmark = pytest.mark.anyio
@@ -543,15 +543,6 @@ async def test_the_server_dying_mid_request_fails_the_request() -> None:
                     await ticked.wait()  # the request is being served: now kill the server
                     process.kill()
     assert len(failures) == 1 and isinstance(failures[0], TransportError), failures
-
-
-def test_post_statuses_say_when_streamable_http_was_refused() -> None:
-    statuses = PostStatuses()
-    assert not statuses.refused()
-    statuses.seen += [202, 405]
-    assert statuses.refused()
-    statuses.seen.append(401)
-    assert not statuses.refused()
 
 
 # ---- interop with the official Python SDK ------------------------------------------------

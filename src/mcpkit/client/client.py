@@ -66,7 +66,7 @@ from mcpkit.transports.base import Transport
 from mcpkit.transports.memory import memory_pair
 
 if TYPE_CHECKING:
-    from mcpkit.transports.sse_legacy import PostStatuses
+    from mcpkit.transports.http import HttpClientTransport
 
 __all__ = ["Client", "EraChoice", "Servable", "TransportChoice"]
 
@@ -194,42 +194,30 @@ class Client(Features):
     async def _connect_or_fall_back(self, url: str) -> None:
         """Streamable HTTP; if its POSTs were refused (400/404/405), HTTP+SSE once. The
         first attempt lives in its own exit stack, closed before the second starts."""
-        from mcpkit.transports.sse_legacy import PostStatuses
-
-        statuses = PostStatuses()
         attempt = await self._stack.enter_async_context(AsyncExitStack())
+        transport = await self._open_http(url, attempt)
         try:
-            await self._connect_over(await self._open_http(url, attempt, statuses), attempt)
+            await self._connect_over(transport, attempt)
             return
         except (RPCError, TransportError) as exc:
-            if not statuses.refused():
+            if not transport.refused():
                 raise
             first = exc
         if self._peer is not None:
             await self._peer.aclose()
             self._peer = None
         await attempt.aclose()
-        transport = None
         try:
-            transport = await self._open_sse(url)
-        except ConnectError as exc:
+            old = await self._open_sse(url)
+        except ConnectError as exc:  # not an old server either: why HTTP failed is the news
             _log.debug("%s offers no HTTP+SSE stream either: %s", url, exc)
-        if transport is None:  # not an old server either: why HTTP failed is the news
-            raise first
-        await self._connect_over(transport, self._stack)
+            raise first from None
+        await self._connect_over(old, self._stack)
 
-    async def _open_http(
-        self, url: str, stack: AsyncExitStack, statuses: PostStatuses | None = None
-    ) -> Transport:
-        from mcpkit.transports.http import DEFAULT_TIMEOUT, http_client  # lazy: skips httpx
-        from mcpkit.transports.sse_legacy import watched_client
+    async def _open_http(self, url: str, stack: AsyncExitStack) -> HttpClientTransport:
+        from mcpkit.transports.http import http_client  # lazy: skips the HTTP machinery
 
-        client = None
-        if statuses is not None:  # a client of our own, to see the POSTs' statuses
-            client = await stack.enter_async_context(watched_client(statuses, DEFAULT_TIMEOUT))
-        transport = http_client(
-            url, headers=self._headers, param_headers=self.param_headers, httpx_client=client
-        )
+        transport = http_client(url, headers=self._headers, param_headers=self.param_headers)
         return await stack.enter_async_context(transport)
 
     async def _open_sse(self, url: str) -> Transport:

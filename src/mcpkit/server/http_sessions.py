@@ -248,6 +248,12 @@ class LegacySession(ServedSession):
         if self.get_open:
             return None
         self.get_open = True
+        return await self._get_start()
+
+    async def _get_start(self) -> str:
+        """Where the GET stream starts: a priming event made before the stream's first
+        message or first GET, whichever comes first — so what the server sent before the
+        client opened its GET stream is replayed to it, not skipped."""
         if self._get_cursor is None:
             self._get_cursor = await self.get_log.append(self.store, b"")
         return self._get_cursor
@@ -274,6 +280,7 @@ class LegacySession(ServedSession):
             return
         if target is not None and (target.answer(frame) or message.method is None):
             return  # (a response whose POST left: nobody else may have it)
+        await self._get_start()
         await self.get_log.append(self.store, frame)
 
     def _target(self, message: Envelope) -> PostStream | None:

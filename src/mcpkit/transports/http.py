@@ -1,4 +1,4 @@
-"""The Streamable HTTP client transport, both eras, over httpx.
+"""The Streamable HTTP client transport, both eras.
 
 Layer: transports. It moves frames: each `send()` is one POST, and whatever the server answers
 (one JSON message, `202`, or an SSE stream of messages) is queued for `receive()`. It reads
@@ -54,15 +54,25 @@ import logging
 import math
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, final
+from typing import TYPE_CHECKING, Any, final
 
 import anyio
-import httpx
 from anyio.abc import TaskGroup
 
 from mcpkit.protocol.errors import BrokenError, ClosedError, ConnectError, TransportError
-from mcpkit.transports.http_resume import ResumableStream, content_type
+from mcpkit.transports.http_resume import ResumableStream
 from mcpkit.transports.http_sse import SSEParser
+from mcpkit.transports.http_wire import (
+    Wire,
+    WireConnectError,
+    WireError,
+    WireResponse,
+    content_type,
+    open_wire,
+)
+
+if TYPE_CHECKING:
+    import httpx
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +89,7 @@ _NAME_PARAM.update(dict.fromkeys(("tasks/get", "tasks/update", "tasks/cancel"), 
 _SENTINEL_START, _SENTINEL_END = "=?base64?", "?="
 _ACCEPT = "application/json, text/event-stream"
 _METHOD_NOT_FOUND, _INTERNAL_ERROR = -32601, -32603
+_REFUSED = frozenset({400, 404, 405})  # what a server without Streamable HTTP answers a POST
 
 
 # ---- header values (spec 2026-07-28 basic/transports/streamable-http §Value Encoding) ------
@@ -180,17 +191,17 @@ def error_response(request_id: str | int, code: int, message: str) -> bytes:
     return json.dumps(body).encode()
 
 
-async def _result_of(response: httpx.Response, request_id: str) -> Any:
+async def _result_of(response: WireResponse, request_id: str) -> Any:
     """The `result` answering `request_id` in a JSON or SSE response (None if absent)."""
     frames: list[Any] = []
     if content_type(response) == "text/event-stream":
         parser = SSEParser()
-        async for chunk in response.aiter_bytes():
+        async for chunk in response.chunks():
             frames.extend(_parse_frame(e.data.encode()) for e in parser.feed(chunk) if e.data)
             if any(isinstance(f, dict) and f.get("id") == request_id for f in frames):
                 break
     else:
-        frames.append(_parse_frame(await response.aread()))
+        frames.append(_parse_frame(await response.read()))
     for frame in frames:
         if isinstance(frame, dict) and frame.get("id") == request_id:
             return frame.get("result")
@@ -201,13 +212,14 @@ async def _result_of(response: httpx.Response, request_id: str) -> Any:
 class HttpClientTransport:
     """The client end of Streamable HTTP; made by `http_client` (see the module docstring).
 
-    `session_id` and `protocol_version` show the legacy session once it is established.
+    `session_id` and `protocol_version` show the legacy session once it is established;
+    `refused()` whether the last POST got what a server without Streamable HTTP answers.
     """
 
     def __init__(
         self,
         url: str,
-        http: httpx.AsyncClient,
+        wire: Wire,
         task_group: TaskGroup,
         *,
         timeout: float,
@@ -216,7 +228,7 @@ class HttpClientTransport:
     ) -> None:
         self.url = url
         self._headers = dict(headers or {})
-        self._http = http
+        self._wire = wire
         self._tg = task_group
         self._timeout = timeout
         self._param_headers = param_headers
@@ -233,11 +245,17 @@ class HttpClientTransport:
         self._handshake: list[Any] = []  # our initialize + initialized, replayed on a 404
         self._renew_lock = anyio.Lock()
         self.renewals = 0
+        self._last_status: int | None = None
         self.session_id: str | None = None
         self.protocol_version: str | None = None
 
     def describe(self) -> str:
         return self.url
+
+    def refused(self) -> bool:
+        """Whether the last POST was answered 400, 404 or 405: no Streamable HTTP here,
+        maybe the 2024-11-05 HTTP+SSE transport (the client layer's fallback)."""
+        return self._last_status in _REFUSED
 
     async def send(self, frame: bytes) -> None:
         """Start the POST of one frame and return; its answers arrive through `receive()`."""
@@ -280,8 +298,9 @@ class HttpClientTransport:
             scope.cancel()
         with anyio.CancelScope(shield=True):
             if self.session_id is not None and self._failure is None:
-                with anyio.move_on_after(self._timeout), contextlib.suppress(httpx.HTTPError):
-                    await self._http.delete(self.url, headers=self._session_headers())
+                with anyio.move_on_after(self._timeout), contextlib.suppress(WireError):
+                    response = await self._wire.open("DELETE", self.url, self._session_headers())
+                    await response.aclose()
             self._inbox_in.close()
             self._inbox.close()
 
@@ -338,9 +357,9 @@ class HttpClientTransport:
             try:
                 while await self._post_once(exchange):
                     exchange.headers.update(self._session_headers())  # the renewed session
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            except WireConnectError as exc:
                 self._unreachable(exchange, exc)
-            except httpx.HTTPError as exc:
+            except WireError as exc:
                 self._answer(exchange, _INTERNAL_ERROR, f"HTTP exchange failed: {exc!r}")
             except Exception as exc:  # a bug must not take the caller's task group down
                 logger.exception("HTTP exchange with %s failed", self.url)
@@ -355,14 +374,12 @@ class HttpClientTransport:
     async def _post_once(self, exchange: _Exchange) -> bool:
         """POST the exchange and take its answer; True if it must be re-sent because its
         session was lost and a new one is now in place."""
-        request = self._http.build_request(
-            "POST", self.url, content=exchange.frame, headers=exchange.headers
-        )
-        response = await self._http.send(request, stream=True)
+        response = await self._wire.open("POST", self.url, exchange.headers, exchange.frame)
         try:
             self._reached = True
+            self._last_status = response.status
             stale = exchange.headers.get("Mcp-Session-Id")
-            if response.status_code == 404 and stale is not None:
+            if response.status == 404 and stale is not None:
                 if not exchange.renewed and await self._renew_session(stale):
                     exchange.renewed = True
                     return True
@@ -374,14 +391,14 @@ class HttpClientTransport:
             with anyio.CancelScope(shield=True):
                 await response.aclose()
 
-    async def _take_response(self, response: httpx.Response, exchange: _Exchange) -> None:
-        status = response.status_code
+    async def _take_response(self, response: WireResponse, exchange: _Exchange) -> None:
+        status = response.status
         if exchange.method == "initialize" and status < 300:
             self.session_id = response.headers.get("mcp-session-id") or self.session_id
         if content_type(response) == "text/event-stream":
             await self._read_post_stream(response, exchange)
         else:
-            body = await response.aread()
+            body = await response.read()
             if body.strip():
                 self._deliver_body(body, exchange)
         if status == 404 and not self._spoken and not exchange.answered:
@@ -389,7 +406,7 @@ class HttpClientTransport:
             return
         if status >= 400:
             code = _METHOD_NOT_FOUND if status in (404, 405) else _INTERNAL_ERROR
-            self._answer(exchange, code, f"HTTP {status} {response.reason_phrase} from {self.url}")
+            self._answer(exchange, code, f"HTTP {status} {response.reason} from {self.url}")
         elif exchange.request_id is not None:
             self._answer(exchange, _INTERNAL_ERROR, f"HTTP {status} from {self.url}: no response")
 
@@ -398,7 +415,7 @@ class HttpClientTransport:
         done when that is answered, or when its session is replaced or the transport closes."""
         session = self.session_id
         return ResumableStream(
-            self._http,
+            self._wire,
             self.url,
             self._session_headers,
             lambda data: self._deliver(data, _parse_frame(data), exchange),
@@ -409,12 +426,12 @@ class HttpClientTransport:
             ),
         )
 
-    async def _read_post_stream(self, response: httpx.Response, exchange: _Exchange) -> None:
+    async def _read_post_stream(self, response: WireResponse, exchange: _Exchange) -> None:
         """Read a POST's SSE stream; if it ends before the response, resume it."""
         stream = self._stream(exchange)
         try:
             await stream.read(response)
-        except httpx.TransportError as exc:
+        except WireError as exc:
             if stream.cursor.last_id is None:
                 raise  # nothing to resume from
             logger.debug("the SSE stream of %s broke: %r", self.url, exc)
@@ -489,7 +506,7 @@ class HttpClientTransport:
             try:
                 with anyio.fail_after(self._timeout):
                     renewed = await self._replay_handshake()
-            except (httpx.HTTPError, TimeoutError, ValueError) as exc:
+            except (WireError, TimeoutError, ValueError) as exc:
                 logger.warning("%s lost the session and re-initializing failed: %r", self.url, exc)
                 return False
             if renewed:
@@ -502,19 +519,22 @@ class HttpClientTransport:
         rid = f"mcpkit-reinitialize-{self.renewals}"
         headers = {**self._headers, "Content-Type": "application/json", "Accept": _ACCEPT}
         frame = json.dumps({**initialize, "id": rid}).encode()
-        async with self._http.stream("POST", self.url, content=frame, headers=headers) as response:
-            if response.status_code >= 300:
+        response = await self._wire.open("POST", self.url, headers, frame)
+        try:
+            if response.status >= 300:
                 return False
             session = response.headers.get("mcp-session-id")
             result = await _result_of(response, rid)
+        finally:
+            await response.aclose()
         version = result.get("protocolVersion") if isinstance(result, dict) else None
         if session is None or version != self.protocol_version:
             return False  # a server that changed its protocol version is a new peer
         self.session_id = session
-        response = await self._http.post(
-            self.url, content=json.dumps(initialized).encode(), headers=self._session_headers()
-        )
-        return response.status_code < 300
+        frame = json.dumps(initialized).encode()
+        response = await self._wire.open("POST", self.url, self._session_headers(), frame)
+        await response.aclose()
+        return response.status < 300
 
     def _fail(self, error: TransportError) -> None:
         if self._failure is None:
@@ -528,11 +548,11 @@ class HttpClientTransport:
         self._running.add(scope)
         try:
             with scope:
-                with contextlib.suppress(httpx.TransportError):
+                with contextlib.suppress(WireError):
                     if not await stream.reconnect(None):
                         return
                 await stream.resume(backoff=True)
-        except httpx.HTTPError as exc:
+        except WireError as exc:
             logger.debug("the GET stream of %s ended: %r", self.url, exc)
         except Exception:
             logger.exception("the GET stream of %s failed", self.url)
@@ -555,24 +575,21 @@ async def http_client(
         headers: sent with every request (e.g. `Authorization`).
         timeout: seconds to connect and write; reads wait as long as the server streams
             (request deadlines are the client layer's).
-        httpx_client: use this client (its base settings, auth, transport) and leave it open;
-            by default one is made and closed with the block.
+        httpx_client: make the requests with this client (its settings, auth, transport,
+            proxies) and leave it open; by default `http_wire.open_wire` picks the wire.
         param_headers: the `x-mcp-header` annotations per tool, for `Mcp-Param-*` headers.
 
     A refused connection surfaces as `ConnectError` from `receive()`/`send()`. Exceptions
     from the block propagate as they are, never wrapped in an ExceptionGroup.
     """
     async with contextlib.AsyncExitStack() as stack:
-        if httpx_client is None:
-            limits = httpx.Timeout(timeout, read=None)
-            httpx_client = await stack.enter_async_context(
-                httpx.AsyncClient(timeout=limits, follow_redirects=True)
-            )
+        wire = open_wire(url, timeout, httpx_client)
+        stack.push_async_callback(wire.aclose)
         failure: BaseException | None = None
         async with anyio.create_task_group() as tg:
             transport = HttpClientTransport(
                 url,
-                httpx_client,
+                wire,
                 tg,
                 timeout=timeout,
                 headers=headers,

@@ -10,16 +10,16 @@ where a stream got to; `ResumableStream` reads one stream and runs the bounded r
 
 from __future__ import annotations
 
-__all__ = ["DEFAULT_RETRY_MS", "MAX_ATTEMPTS", "ResumableStream", "StreamCursor", "content_type"]
+__all__ = ["DEFAULT_RETRY_MS", "MAX_ATTEMPTS", "ResumableStream", "StreamCursor"]
 
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import anyio
-import httpx
 
 from mcpkit.transports.http_sse import SSEParser
+from mcpkit.transports.http_wire import Wire, WireError, WireResponse, content_type
 
 logger = logging.getLogger(__name__)
 
@@ -28,11 +28,6 @@ DEFAULT_RETRY_MS = 1000
 
 MAX_ATTEMPTS = 3
 """Reconnections in a row that bring nothing new before the stream is given up."""
-
-
-def content_type(response: httpx.Response) -> str:
-    """The response's media type, lowercased, without parameters."""
-    return str(response.headers.get("content-type", "")).split(";")[0].strip().lower()
 
 
 @dataclass
@@ -57,18 +52,18 @@ class ResumableStream:
     says the stream is no longer wanted (its response came, or the transport closed), and
     `headers()` are the session's headers for the reconnecting GET."""
 
-    http: httpx.AsyncClient
+    http: Wire
     url: str
     headers: Callable[[], dict[str, str]]
     deliver: Callable[[bytes], None]
     done: Callable[[], bool]
     cursor: StreamCursor = field(default_factory=StreamCursor)
 
-    async def read(self, response: httpx.Response) -> None:
+    async def read(self, response: WireResponse) -> None:
         """Deliver the stream's messages (priming events carry no data), noting ids and
         `retry` in the cursor, until it ends or `done()`."""
         parser = SSEParser()
-        async for chunk in response.aiter_bytes():
+        async for chunk in response.chunks():
             for event in parser.feed(chunk):
                 if event.event == "message" and event.data.strip():
                     self.deliver(event.data.encode())
@@ -81,17 +76,21 @@ class ResumableStream:
         refused (`405`: it offers no GET stream).
 
         Raises:
-            httpx.HTTPError: the connection failed or broke.
+            WireError: the connection failed or broke.
         """
         headers = {**self.headers(), "Accept": "text/event-stream"}
         if last is not None:
             headers["Last-Event-ID"] = last
-        async with self.http.stream("GET", self.url, headers=headers) as response:
-            if response.status_code != 200 or content_type(response) != "text/event-stream":
-                logger.debug("%s refused the GET from %r: %s", self.url, last, response)
+        response = await self.http.open("GET", self.url, headers)
+        try:
+            if response.status != 200 or content_type(response) != "text/event-stream":
+                logger.debug("%s refused the GET from %r: %s", self.url, last, response.status)
                 return False
             await self.read(response)
             return True
+        finally:
+            with anyio.CancelScope(shield=True):
+                await response.aclose()
 
     async def resume(self, *, backoff: bool = False, attempts: int = MAX_ATTEMPTS) -> bool:
         """Wait `retry` ms and reconnect from the last event id, until `done()`; True when it
@@ -104,7 +103,7 @@ class ResumableStream:
             before = cursor.last_id
             try:
                 accepted = await self.reconnect(before)
-            except httpx.HTTPError as exc:
+            except WireError as exc:
                 logger.debug("resuming the SSE stream of %s failed: %r", self.url, exc)
                 accepted = False
             failures = 0 if accepted and cursor.last_id != before else failures + 1

@@ -1,4 +1,4 @@
-"""The 2024-11-05 "HTTP with SSE" transport, client side, over httpx.
+"""The 2024-11-05 "HTTP with SSE" transport, client side.
 
 Layer: transports. It moves frames and reads a frame's JSON only to know which request a
 failed POST leaves unanswered.
@@ -19,30 +19,40 @@ How it goes (spec 2024-11-05 basic/transports, "HTTP with SSE"):
    `BrokenError` (the peer above then fails every pending request with it). `aclose()`
    closes the stream, which ends the session on the server.
 
-`PostStatuses` serves the client layer's fallback (spec 2025-03-26 basic/transports,
-"Backwards Compatibility"): a URL whose Streamable HTTP POSTs are refused with 400, 404 or
-405 may be an old server, to be tried with this transport.
+The client layer falls back to it (spec 2025-03-26 basic/transports, "Backwards
+Compatibility") when a URL's Streamable HTTP POSTs are refused with 400, 404 or 405
+(`HttpClientTransport.refused()`).
 """
 
 from __future__ import annotations
 
-__all__ = ["DEFAULT_TIMEOUT", "PostStatuses", "SSEClientTransport", "sse_client", "watched_client"]
+__all__ = ["DEFAULT_TIMEOUT", "SSEClientTransport", "sse_client"]
 
 import contextlib
 import json
 import logging
 import math
+import urllib.parse
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any, Final, final
+from typing import TYPE_CHECKING, Final, final
 
 import anyio
-import httpx
 from anyio.abc import TaskGroup, TaskStatus
 
 from mcpkit.protocol.errors import BrokenError, ClosedError, ConnectError, TransportError
 from mcpkit.transports.http import error_response
-from mcpkit.transports.http_resume import content_type
 from mcpkit.transports.http_sse import SSEEvent, SSEParser
+from mcpkit.transports.http_wire import (
+    Wire,
+    WireConnectError,
+    WireError,
+    WireResponse,
+    content_type,
+    open_wire,
+)
+
+if TYPE_CHECKING:
+    import httpx
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +60,6 @@ DEFAULT_TIMEOUT = 30.0
 """Seconds to connect, to wait for the `endpoint` event, and for each POST's answer."""
 
 _INTERNAL_ERROR: Final = -32603
-_REFUSED: Final = frozenset({400, 404, 405})
 
 
 def _request_id(frame: bytes) -> str | int | None:
@@ -65,20 +74,23 @@ def _request_id(frame: bytes) -> str | int | None:
     return request_id if isinstance(request_id, str | int) else None
 
 
-def _failure_frame(request_id: str | int, response: httpx.Response, where: str) -> bytes:
+def _failure_frame(request_id: str | int, response: WireResponse, body: bytes, where: str) -> bytes:
     """A JSON-RPC error answering `request_id` for a POST the server refused: its own
     JSON-RPC error's code and message when the body holds one, else -32603."""
     code, detail = _INTERNAL_ERROR, ""
     with contextlib.suppress(ValueError):
-        error = json.loads(response.content).get("error")
+        error = json.loads(body).get("error")
         if isinstance(error, dict) and isinstance(error.get("code"), int):
             code, detail = error["code"], f": {error.get('message', '')}"
-    message = f"HTTP {response.status_code} {response.reason_phrase} from {where}{detail}"
+    message = f"HTTP {response.status} {response.reason} from {where}{detail}"
     return error_response(request_id, code, message)
 
 
-def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
-    return (url.scheme, url.host, url.port)  # httpx leaves default ports out: 80 ≡ None
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    scheme = parts.scheme.lower()
+    port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    return (scheme, (parts.hostname or "").lower(), port)
 
 
 @final
@@ -89,7 +101,7 @@ class SSEClientTransport:
     def __init__(
         self,
         url: str,
-        http: httpx.AsyncClient,
+        wire: Wire,
         task_group: TaskGroup,
         *,
         timeout: float,
@@ -97,7 +109,7 @@ class SSEClientTransport:
     ) -> None:
         self.url = url
         self.endpoint: str | None = None
-        self._http = http
+        self._wire = wire
         self._tg = task_group
         self._timeout = timeout
         self._headers = dict(headers or {})
@@ -179,19 +191,18 @@ class SSEClientTransport:
         started = False
         with scope:
             try:
-                request = self._http.build_request("GET", self.url, headers=headers)
-                response = await self._http.send(request, stream=True)
+                response = await self._wire.open("GET", self.url, headers)
                 try:
                     self._check_stream(response)
                     parser = SSEParser()
-                    async for chunk in response.aiter_bytes():
+                    async for chunk in response.chunks():
                         for event in parser.feed(chunk):
                             started = self._take(event, response, started, task_status)
                 finally:
                     with anyio.CancelScope(shield=True):
                         await response.aclose()
                 why = "the server ended the SSE stream"
-            except httpx.HTTPError as exc:
+            except WireError as exc:
                 if not started:
                     raise ConnectError(f"cannot reach {self.url}: {exc!r}") from exc
                 why = f"the SSE stream broke: {exc!r}"
@@ -204,16 +215,16 @@ class SSEClientTransport:
                 raise ConnectError(f"{self.url}: the SSE stream ended before its endpoint event")
             self._fail(BrokenError(f"{self.url}: {why}"))
 
-    def _check_stream(self, response: httpx.Response) -> None:
-        if response.status_code != 200:
-            status = f"HTTP {response.status_code} {response.reason_phrase}"
+    def _check_stream(self, response: WireResponse) -> None:
+        if response.status != 200:
+            status = f"HTTP {response.status} {response.reason}"
             raise ConnectError(f"{self.url}: {status}, not an HTTP+SSE endpoint")
         kind = content_type(response)
         if kind != "text/event-stream":
             raise ConnectError(f"{self.url}: answered {kind or 'no content type'}, not SSE")
 
     def _take(
-        self, event: SSEEvent, response: httpx.Response, started: bool, status: TaskStatus[str]
+        self, event: SSEEvent, response: WireResponse, started: bool, status: TaskStatus[str]
     ) -> bool:
         """Handle one event; returns whether the transport has started."""
         if not started:
@@ -226,18 +237,18 @@ class SSEClientTransport:
             logger.debug("ignored a %r event from %s", event.event, self.url)
         return True
 
-    def _endpoint_from(self, event: SSEEvent, response: httpx.Response) -> str:
+    def _endpoint_from(self, event: SSEEvent, response: WireResponse) -> str:
         """The message endpoint the first event names, if it may be used (same origin)."""
         if event.event != "endpoint":
             why = f"the first SSE event is {event.event!r}, not 'endpoint'"
             raise ConnectError(f"{self.url}: {why} (not an HTTP+SSE server?)")
-        endpoint = response.url.join(event.data.strip())
-        if _origin(endpoint) != _origin(httpx.URL(self.url)):
+        endpoint = urllib.parse.urljoin(response.url, event.data.strip())
+        if _origin(endpoint) != _origin(self.url):
             raise ConnectError(
-                f"{self.url}: refused the server's message endpoint {str(endpoint)!r}: it is "
+                f"{self.url}: refused the server's message endpoint {endpoint!r}: it is "
                 "not on the origin of the SSE URL, and messages must not be sent elsewhere"
             )
-        return str(endpoint)
+        return endpoint
 
     # ---- the POSTs (a background task) -------------------------------------------------
 
@@ -251,29 +262,31 @@ class SSEClientTransport:
     async def _post(self, frame: bytes) -> None:
         """POST one frame; if it fails, answer its request (or, unreachable, fail all)."""
         assert self.endpoint is not None
+        endpoint = self.endpoint
         headers = {**self._headers, "Content-Type": "application/json"}
         request_id = _request_id(frame)
         try:
-            response = await self._http.post(
-                self.endpoint,
-                content=frame,
-                headers=headers,
-                timeout=self._timeout,
-                follow_redirects=False,  # the endpoint was checked; a redirect is not
-            )
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            self._fail(BrokenError(f"cannot reach {self.endpoint}: {exc!r}"))
+            with anyio.fail_after(self._timeout):
+                # the endpoint was checked; a redirect is not
+                response = await self._wire.open(
+                    "POST", endpoint, headers, frame, follow_redirects=False
+                )
+                try:
+                    body = await response.read()
+                finally:
+                    await response.aclose()
+        except WireConnectError as exc:
+            self._fail(BrokenError(f"cannot reach {endpoint}: {exc}"))
             return
-        except Exception as exc:  # httpx's or a bug's: the request is answered either way
-            if not isinstance(exc, httpx.HTTPError):
-                logger.exception("POST to %s failed", self.endpoint)
-            why = f"POST to {self.endpoint} failed: {exc!r}"
+        except Exception as exc:  # the wire's, a timeout or a bug's: answered either way
+            if not isinstance(exc, WireError | TimeoutError):
+                logger.exception("POST to %s failed", endpoint)
+            why = f"POST to {endpoint} failed: {exc!r}"
             self._answer(request_id, lambda rid: error_response(rid, _INTERNAL_ERROR, why), why)
             return
-        if not response.is_success:
-            why = f"HTTP {response.status_code} from {self.endpoint}"
-            endpoint = self.endpoint
-            self._answer(request_id, lambda rid: _failure_frame(rid, response, endpoint), why)
+        if not 200 <= response.status < 300:
+            why = f"HTTP {response.status} from {endpoint}"
+            self._answer(request_id, lambda rid: _failure_frame(rid, response, body, endpoint), why)
 
     def _answer(
         self, request_id: str | int | None, frame: Callable[[str | int], bytes], why: str
@@ -305,8 +318,8 @@ async def sse_client(
     Args:
         headers: sent with the GET and every POST (e.g. `Authorization`).
         timeout: seconds to connect, to wait for the `endpoint` event, and per POST.
-        httpx_client: use this client and leave it open; by default one is made and closed
-            with the block.
+        httpx_client: make the requests with this client and leave it open; by default
+            `http_wire.open_wire` picks the wire.
 
     Raises:
         ConnectError: on entry, when the stream cannot be opened or names no acceptable
@@ -314,11 +327,11 @@ async def sse_client(
             wrapped in an ExceptionGroup.
     """
     async with contextlib.AsyncExitStack() as stack:
-        if httpx_client is None:
-            httpx_client = await stack.enter_async_context(watched_client(None, timeout))
+        wire = open_wire(url, timeout, httpx_client)
+        stack.push_async_callback(wire.aclose)
         failure: BaseException | None = None
         async with anyio.create_task_group() as tg:
-            transport = SSEClientTransport(url, httpx_client, tg, timeout=timeout, headers=headers)
+            transport = SSEClientTransport(url, wire, tg, timeout=timeout, headers=headers)
             try:
                 await transport.connect()
                 yield transport
@@ -329,28 +342,3 @@ async def sse_client(
                 tg.cancel_scope.cancel()
     if failure is not None:
         raise failure
-
-
-@final
-class PostStatuses:
-    """The HTTP status of every POST an httpx client made (it is the client's `response`
-    event hook), so the client layer can tell "no Streamable HTTP endpoint here" (the last
-    POST refused with 400, 404 or 405) from every other failure without parsing messages."""
-
-    def __init__(self) -> None:
-        self.seen: list[int] = []
-
-    async def __call__(self, response: httpx.Response) -> None:
-        if response.request.method == "POST":
-            self.seen.append(response.status_code)
-
-    def refused(self) -> bool:
-        return bool(self.seen) and self.seen[-1] in _REFUSED
-
-
-def watched_client(statuses: PostStatuses | None, timeout: float) -> httpx.AsyncClient:
-    """An httpx client for MCP over HTTP (reads wait as long as the server streams),
-    reporting its POSTs' statuses to `statuses` if given."""
-    hooks: dict[str, list[Any]] = {"response": [statuses]} if statuses is not None else {}
-    limits = httpx.Timeout(timeout, read=None)
-    return httpx.AsyncClient(timeout=limits, follow_redirects=True, event_hooks=hooks)

@@ -1,0 +1,388 @@
+"""HTTP/1.1 for the MCP client transports: asyncio, httptools' parser, kept-alive connections.
+
+Layer: transports. Why not httpx here: an MCP call is one small POST, and httpx + httpcore
+spend ~1.3 ms of CPU on each (request models, cookie jar, anyio streams, h11); this wire
+spends ~60 µs, so the client costs less than the server it talks to. It does only what the
+MCP transports need — one request per connection at a time, `Content-Length` bodies out,
+any framing in (length, chunked, until close), redirects, TLS — and leaves the rest (proxies,
+HTTP/2, cookies, compression) to httpx through `http_wire.HttpxWire`.
+
+Each connection is an `asyncio.Protocol` feeding httptools; a response's body chunks queue in
+`_Body` and the socket pauses while more than `_HIGH_WATER` bytes wait unread. A connection
+goes back to its origin's idle list when its response was read to the end and both sides
+keep it alive. A request on a reused connection that dies before any byte of the answer
+(the server closed it while idle) is sent once more on a new one, as browsers do.
+"""
+
+from __future__ import annotations
+
+__all__ = ["LeanWire"]
+
+import asyncio
+import collections
+import ssl
+import urllib.parse
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, final
+
+import httptools
+
+from mcpkit._version import __version__
+from mcpkit.transports.http_wire import WireConnectError, WireError, WireResponse
+
+_HIGH_WATER = 1 << 20
+"""Unread body bytes at which the socket stops being read."""
+
+_MAX_IDLE = 16
+"""Idle connections kept per origin."""
+
+_MAX_REDIRECTS = 5
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_USER_AGENT = f"mcpkit/{__version__}"
+_Origin = tuple[str, str, int]
+
+
+def _origin_of(url: urllib.parse.SplitResult) -> _Origin:
+    scheme = url.scheme.lower()
+    if scheme not in ("http", "https") or not url.hostname:
+        raise WireError(f"not an http(s) URL: {url.geturl()!r}")
+    try:
+        port = url.port or (443 if scheme == "https" else 80)
+    except ValueError as exc:
+        raise WireError(f"bad port in {url.geturl()!r}") from exc
+    return (scheme, url.hostname, port)
+
+
+def _head(
+    method: str, url: urllib.parse.SplitResult, headers: Mapping[str, str], size: int
+) -> bytes:
+    """The request line and header block; refuses values that would split the head."""
+    target = (url.path or "/") + (f"?{url.query}" if url.query else "")
+    host = url.netloc.rsplit("@", 1)[-1]
+    lines = [f"{method} {target} HTTP/1.1", f"Host: {host}"]
+    given = {name.lower() for name in headers}
+    if "user-agent" not in given:
+        lines.append(f"User-Agent: {_USER_AGENT}")
+    if "accept-encoding" not in given:
+        lines.append("Accept-Encoding: identity")  # no header would mean "any coding is fine"
+    for name, value in headers.items():
+        if name.lower() in ("host", "content-length", "transfer-encoding", "connection"):
+            continue
+        if any(char in value or char in name for char in "\r\n\0"):
+            raise WireError(f"header {name!r} holds a line break or NUL")
+        lines.append(f"{name}: {value}")
+    if size or method in ("POST", "PUT", "PATCH"):
+        lines.append(f"Content-Length: {size}")
+    try:
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    except UnicodeEncodeError as exc:
+        raise WireError(f"a header of {method} {url.geturl()} is not Latin-1: {exc}") from exc
+
+
+@final
+class _Body:
+    """Body chunks between the parser and the reader, with flow control on the socket."""
+
+    def __init__(self, connection: _Connection) -> None:
+        self._connection = connection
+        self._chunks: collections.deque[bytes] = collections.deque()
+        self._buffered = 0
+        self._waiter: asyncio.Future[None] | None = None
+        self.complete = False
+        self.error: WireError | None = None
+
+    def feed(self, chunk: bytes) -> None:
+        self._chunks.append(chunk)
+        self._buffered += len(chunk)
+        if self._buffered > _HIGH_WATER:
+            self._connection.pause()
+        self._wake()
+
+    def end(self, error: WireError | None = None) -> None:
+        if not self.complete and self.error is None:
+            self.complete, self.error = error is None, error
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def next(self) -> bytes | None:
+        """The next chunk; None at the end. Raises the `WireError` that broke it."""
+        while not self._chunks:
+            if self.complete:
+                return None
+            if self.error is not None:
+                raise self.error
+            self._waiter = asyncio.get_running_loop().create_future()
+            await self._waiter
+        chunk = self._chunks.popleft()
+        self._buffered -= len(chunk)
+        if self._buffered <= _HIGH_WATER // 2:
+            self._connection.resume()
+        return chunk
+
+
+@final
+class _Connection(asyncio.Protocol):
+    """One HTTP/1.1 connection; one exchange at a time."""
+
+    def __init__(self, origin: _Origin) -> None:
+        self.origin = origin
+        self.transport: asyncio.Transport | None = None
+        self.alive = True
+        self.reused = False
+        self._paused = False
+        self._parser: Any = None
+        self._head: asyncio.Future[None] | None = None
+        self._received = False  # any byte of the current answer?
+        self._until_close = False  # a body that ends when the connection does
+        self.status = 0
+        self.reason = ""
+        self.headers: dict[str, str] = {}
+        self.body: _Body | None = None
+
+    # ---- asyncio.Protocol ---------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        if self._parser is None:  # bytes nobody asked for: the connection is unusable
+            self.close()
+            return
+        self._received = True
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserError as exc:
+            self._broken(WireError(f"malformed HTTP response: {exc}"))
+
+    def eof_received(self) -> bool | None:
+        return None  # close our side too; connection_lost follows
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.alive = False
+        if self.body is not None and self._until_close and exc is None:
+            self.body.end()
+            return
+        what = f": {exc!r}" if exc is not None else ""
+        self._broken(WireError(f"the connection closed before the response ended{what}"))
+
+    # ---- parser callbacks ---------------------------------------------------------------
+
+    def on_status(self, reason: bytes) -> None:
+        self.reason = reason.decode("latin-1")
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        key = name.decode("latin-1").lower()
+        text = value.decode("latin-1")
+        self.headers[key] = f"{self.headers[key]}, {text}" if key in self.headers else text
+
+    def on_headers_complete(self) -> None:
+        self.status = self._parser.get_status_code()
+        if 100 <= self.status < 200:
+            self.headers = {}  # informational (103 Early Hints): the real answer follows
+            return
+        framed = "content-length" in self.headers or "transfer-encoding" in self.headers
+        self._until_close = not framed and self.status not in (204, 304)
+        self.body = _Body(self)
+        if self._head is not None and not self._head.done():
+            self._head.set_result(None)
+
+    def on_body(self, chunk: bytes) -> None:
+        if self.body is not None:
+            self.body.feed(chunk)
+
+    def on_message_complete(self) -> None:
+        if self.body is None:  # the end of an informational response
+            return
+        if not self._parser.should_keep_alive():
+            self.alive = False
+        self._parser = None
+        self.body.end()
+
+    # ---- used by the wire ---------------------------------------------------------------
+
+    async def exchange(self, head: bytes, body: bytes | None) -> None:
+        """Write one request and wait for its response head."""
+        assert self.transport is not None
+        loop = asyncio.get_running_loop()
+        self._parser = httptools.HttpResponseParser(self)
+        self._head, self._received, self.body, self.headers = loop.create_future(), False, None, {}
+        self.transport.write(head + body if body else head)
+        await self._head
+
+    def answered_anything(self) -> bool:
+        return self._received
+
+    def idle(self) -> bool:
+        return self.alive and self._parser is None and self.transport is not None
+
+    def pause(self) -> None:
+        if not self._paused and self.transport is not None:
+            self._paused = True
+            self.transport.pause_reading()
+
+    def resume(self) -> None:
+        if self._paused and self.transport is not None and not self.transport.is_closing():
+            self._paused = False
+            self.transport.resume_reading()
+
+    def close(self) -> None:
+        self.alive = False
+        if self.transport is not None:
+            self.transport.close()
+
+    def _broken(self, error: WireError) -> None:
+        self.alive = False
+        if self._head is not None and not self._head.done():
+            self._head.set_exception(error)
+        elif self.body is not None:
+            self.body.end(error)
+        if self.transport is not None:
+            self.transport.close()
+
+
+@final
+class _LeanResponse:
+    def __init__(self, wire: LeanWire, connection: _Connection, url: str) -> None:
+        self._wire = wire
+        self._connection = connection
+        self._released = False
+        self.status = connection.status
+        self.reason = connection.reason
+        self.headers: Mapping[str, str] = connection.headers
+        self.url = url
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        body = self._connection.body
+        assert body is not None
+        while (chunk := await body.next()) is not None:
+            yield chunk
+        self._release()
+
+    async def read(self) -> bytes:
+        return b"".join([chunk async for chunk in self.chunks()])
+
+    async def aclose(self) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        if self._released:
+            return
+        self._released = True
+        body = self._connection.body
+        if body is not None and body.complete and self._connection.idle():
+            self._wire.keep(self._connection)
+        else:
+            self._connection.close()  # unread or broken: nobody can use it after us
+
+
+@final
+class LeanWire:
+    """A `Wire` (see `http_wire`) of kept-alive HTTP/1.1 connections per origin."""
+
+    def __init__(
+        self, *, connect_timeout: float, ssl_context: ssl.SSLContext | None = None
+    ) -> None:
+        self._timeout = connect_timeout
+        self._ssl = ssl_context
+        self._idle: dict[_Origin, list[_Connection]] = {}
+        self._closed = False
+
+    async def open(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None = None,
+        *,
+        follow_redirects: bool = True,
+    ) -> WireResponse:
+        headers = dict(headers)
+        for _ in range(_MAX_REDIRECTS + 1):
+            response = await self._open_once(method, url, headers, body)
+            location = response.headers.get("location")
+            if not (follow_redirects and response.status in _REDIRECTS and location):
+                return response
+            await response.aclose()
+            target = urllib.parse.urljoin(url, location)
+            if _origin_of(urllib.parse.urlsplit(target)) != _origin_of(urllib.parse.urlsplit(url)):
+                headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+            if response.status in (301, 302, 303) and method != "GET":
+                method, body = "GET", None
+                headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+            url = target
+        raise WireError(f"more than {_MAX_REDIRECTS} redirects from {url}")
+
+    async def aclose(self) -> None:
+        self._closed = True
+        for connections in self._idle.values():
+            for connection in connections:
+                connection.close()
+        self._idle.clear()
+
+    def keep(self, connection: _Connection) -> None:
+        """Take a connection back after its exchange (closed if the wire is, or full)."""
+        idle = self._idle.setdefault(connection.origin, [])
+        if self._closed or len(idle) >= _MAX_IDLE:
+            connection.close()
+        else:
+            connection.reused = True
+            idle.append(connection)
+
+    async def _open_once(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
+    ) -> _LeanResponse:
+        if self._closed:
+            raise WireError("the HTTP wire is closed")
+        parts = urllib.parse.urlsplit(url)
+        origin = _origin_of(parts)
+        head = _head(method, parts, headers, len(body or b""))
+        while True:
+            connection = await self._connection(origin)
+            try:
+                await connection.exchange(head, body)
+            except WireError:
+                if connection.reused and not connection.answered_anything():
+                    continue  # the server closed it while idle: once more on a new one
+                raise
+            except BaseException:
+                connection.close()  # cancelled mid-exchange: its answer is nobody's
+                raise
+            return _LeanResponse(self, connection, url)
+
+    async def _connection(self, origin: _Origin) -> _Connection:
+        idle = self._idle.get(origin)
+        while idle:
+            connection = idle.pop()
+            if connection.idle():
+                return connection
+        scheme, host, port = origin
+        loop = asyncio.get_running_loop()
+        context = (self._ssl or _default_ssl()) if scheme == "https" else None
+        try:
+            async with asyncio.timeout(self._timeout):
+                _, protocol = await loop.create_connection(
+                    lambda: _Connection(origin), host, port, ssl=context
+                )
+        except TimeoutError as exc:
+            raise WireConnectError(f"connecting to {host}:{port} timed out") from exc
+        except OSError as exc:  # refused, unreachable, no such host, TLS failure
+            raise WireConnectError(f"cannot connect to {host}:{port}: {exc}") from exc
+        return protocol
+
+
+_SSL: list[ssl.SSLContext] = []
+
+
+def _default_ssl() -> ssl.SSLContext:
+    """Verify servers against certifi's roots (what httpx trusts), made once."""
+    if not _SSL:
+        import certifi
+
+        context = ssl.create_default_context(cafile=certifi.where())
+        context.set_alpn_protocols(["http/1.1"])
+        _SSL.append(context)
+    return _SSL[0]

@@ -1,0 +1,189 @@
+"""The HTTP exchanges the MCP client transports make, behind one small interface.
+
+Layer: transports. `Wire.open()` sends one request and returns its response as soon as the
+status and headers are in; the body is read (streamed, for SSE) through the response. Two
+wires implement it:
+
+- `LeanWire` (`http_lean`): HTTP/1.1 over asyncio with httptools' parser and kept-alive
+  connections. It exists for speed: httpx + httpcore spend about 1.3 ms of CPU per small
+  exchange here, more than a whole MCP call is worth; this wire spends about 60 µs.
+- `HttpxWire`: any `httpx.AsyncClient` — what a caller passes for its own settings (mTLS,
+  custom transports, event hooks), and what `open_wire` picks when an environment proxy
+  applies to the URL or the event loop is not asyncio.
+
+Both raise only `WireError` (`WireConnectError` when no connection could be made), so the
+transports above never see httpx's or asyncio's exceptions.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "HttpxWire",
+    "Wire",
+    "WireConnectError",
+    "WireError",
+    "WireResponse",
+    "open_wire",
+]
+
+import urllib.request
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Protocol, final
+
+import sniffio
+
+if TYPE_CHECKING:
+    import httpx
+
+
+class WireError(Exception):
+    """An HTTP exchange failed: the connection broke, the response was malformed, or the
+    request could not be written."""
+
+
+class WireConnectError(WireError):
+    """No connection could be made (refused, unresolvable, timed out)."""
+
+
+class WireResponse(Protocol):
+    """One response: status and headers are in, the body is still to be read.
+
+    `headers` has lower-case names; repeated fields are joined with ", " (RFC 9110 §5.3).
+    `url` is the URL that answered (after redirects). `aclose()` must be called (the
+    transports do it in `finally`); it releases the connection, closing it if the body
+    was not read to its end.
+    """
+
+    status: int
+    reason: str
+    headers: Mapping[str, str]
+    url: str
+
+    def chunks(self) -> AsyncIterator[bytes]: ...
+
+    async def read(self) -> bytes: ...
+
+    async def aclose(self) -> None: ...
+
+
+class Wire(Protocol):
+    """Opens requests; `aclose()` closes every connection it holds (idempotent)."""
+
+    async def open(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None = None,
+        *,
+        follow_redirects: bool = True,
+    ) -> WireResponse:
+        """Send a request and return its response once the head is in.
+
+        Raises:
+            WireConnectError: no connection could be made.
+            WireError: the exchange failed after connecting.
+        """
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+def content_type(response: WireResponse) -> str:
+    """The response's media type, lowercased, without parameters."""
+    return response.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+# ---- httpx, for what a caller brings ------------------------------------------------------
+
+
+@final
+class _HttpxResponse:
+    def __init__(self, response: httpx.Response) -> None:
+        self._response = response
+        self.status = response.status_code
+        self.reason = response.reason_phrase
+        self.headers: Mapping[str, str] = {k: response.headers[k] for k in response.headers}
+        self.url = str(response.url)
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        import httpx
+
+        try:
+            async for chunk in self._response.aiter_bytes():
+                yield chunk
+        except httpx.HTTPError as exc:
+            raise WireError(f"reading the response from {self.url} failed: {exc!r}") from exc
+
+    async def read(self) -> bytes:
+        return b"".join([chunk async for chunk in self.chunks()])
+
+    async def aclose(self) -> None:
+        await self._response.aclose()
+
+
+@final
+class HttpxWire:
+    """A `Wire` over an `httpx.AsyncClient`; `owned` clients are closed by `aclose()`."""
+
+    def __init__(self, client: httpx.AsyncClient, *, owned: bool = False) -> None:
+        self.client = client
+        self._owned = owned
+
+    async def open(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None = None,
+        *,
+        follow_redirects: bool = True,
+    ) -> WireResponse:
+        import httpx
+
+        request = self.client.build_request(method, url, headers=headers, content=body)
+        try:
+            response = await self.client.send(
+                request, stream=True, follow_redirects=follow_redirects
+            )
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise WireConnectError(f"cannot connect to {url}: {exc!r}") from exc
+        except httpx.HTTPError as exc:
+            raise WireError(f"{method} {url} failed: {exc!r}") from exc
+        return _HttpxResponse(response)
+
+    async def aclose(self) -> None:
+        if self._owned:
+            await self.client.aclose()
+
+
+# ---- which wire ---------------------------------------------------------------------------
+
+
+def _proxied(url: str) -> bool:
+    """Whether an environment proxy (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, minus
+    `NO_PROXY`) applies to `url`: then httpx, which speaks to proxies, carries it."""
+    proxies = urllib.request.getproxies()
+    scheme = url.split(":", 1)[0].lower()
+    if not (proxies.get(scheme) or proxies.get("all")):
+        return False
+    host = url.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
+    return not urllib.request.proxy_bypass(host.split(":")[0] if "]" not in host else host)
+
+
+def open_wire(url: str, timeout: float, client: httpx.AsyncClient | None = None) -> Wire:
+    """The wire for talking to `url`: `client` if given (left open on close), else the
+    lean wire, unless a proxy applies or the loop is not asyncio (then a new httpx client).
+
+    `timeout` bounds connecting and writing; reads wait as long as the server streams.
+    """
+    if client is not None:
+        return HttpxWire(client)
+    if sniffio.current_async_library() == "asyncio" and not _proxied(url):
+        from mcpkit.transports.http_lean import LeanWire
+
+        return LeanWire(connect_timeout=timeout)
+    import httpx
+
+    limits = httpx.Timeout(timeout, read=None)
+    return HttpxWire(httpx.AsyncClient(timeout=limits, follow_redirects=True), owned=True)
