@@ -170,8 +170,10 @@ async def test_a_redirect_to_another_origin_does_not_carry_the_authorization_hea
 
 @pytest.mark.parametrize("value", ["a\r\nX-Injected: 1", "a\nb", "nul\0"])
 async def test_a_header_value_that_would_split_the_request_is_refused(value: str) -> None:
-    with pytest.raises(WireError, match="line break or NUL"):
+    with pytest.raises(WireError, match="'X-Test' holds a line break or NUL"):
         await wire().open("GET", "http://127.0.0.1:9/", {"X-Test": value})
+    with pytest.raises(WireError, match="request line"):
+        await wire().open("GET", "http://127.0.0.1:9/a\0b", {})
 
 
 async def test_a_refused_connection_is_a_connect_error() -> None:

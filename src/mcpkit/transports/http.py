@@ -46,18 +46,18 @@ __all__ = [
     "modern_headers",
 ]
 
+import asyncio
 import base64
 import binascii
 import contextlib
 import json
 import logging
-import math
-from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, final
 
 import anyio
-from anyio.abc import TaskGroup
+import msgspec
 
 from mcpkit.protocol.errors import BrokenError, ClosedError, ConnectError, TransportError
 from mcpkit.transports.http_resume import ResumableStream
@@ -70,6 +70,7 @@ from mcpkit.transports.http_wire import (
     content_type,
     open_wire,
 )
+from mcpkit.transports.inbox import Inbox
 
 if TYPE_CHECKING:
     import httpx
@@ -89,6 +90,7 @@ _NAME_PARAM.update(dict.fromkeys(("tasks/get", "tasks/update", "tasks/cancel"), 
 _SENTINEL_START, _SENTINEL_END = "=?base64?", "?="
 _ACCEPT = "application/json, text/event-stream"
 _METHOD_NOT_FOUND, _INTERNAL_ERROR = -32601, -32603
+_decode = msgspec.json.Decoder().decode
 _REFUSED = frozenset({400, 404, 405})  # what a server without Streamable HTTP answers a POST
 
 
@@ -175,13 +177,13 @@ class _Exchange:
     modern: bool = False
     answered: bool = False
     renewed: bool = False  # re-sent once in a new session after a 404
-    scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
+    task: asyncio.Task[None] | None = None
 
 
 def _parse_frame(frame: bytes) -> Any:
     try:
-        return json.loads(frame)
-    except ValueError:
+        return _decode(frame)
+    except msgspec.DecodeError:
         return None  # not ours to judge: the server answers it
 
 
@@ -220,7 +222,6 @@ class HttpClientTransport:
         self,
         url: str,
         wire: Wire,
-        task_group: TaskGroup,
         *,
         timeout: float,
         headers: Mapping[str, str] | None = None,
@@ -229,15 +230,11 @@ class HttpClientTransport:
         self.url = url
         self._headers = dict(headers or {})
         self._wire = wire
-        self._tg = task_group
         self._timeout = timeout
         self._param_headers = param_headers
-        self._inbox_in, self._inbox = anyio.create_memory_object_stream[bytes | TransportError](
-            math.inf
-        )
-        self._failure: TransportError | None = None
+        self._inbox = Inbox(f"HTTP transport ({url})")
         self._closed = False
-        self._running: set[anyio.CancelScope] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self._reached = False  # has the server ever answered? (ConnectError vs BrokenError)
         self._spoken = False  # has it ever sent a JSON-RPC message?
         self._modern: dict[str | int, _Exchange] = {}
@@ -265,8 +262,7 @@ class HttpClientTransport:
             return
         if exchange.modern and exchange.request_id is not None:
             self._modern[exchange.request_id] = exchange
-        self._tg.start_soon(self._run_post, exchange)
-        await anyio.lowlevel.checkpoint()
+        exchange.task = self._spawn(self._run_post(exchange))
 
     async def receive(self) -> bytes:
         """The next message from the server, in arrival order.
@@ -276,17 +272,7 @@ class HttpClientTransport:
             BrokenError: the connection or the legacy session was lost.
             ClosedError: after `aclose()`.
         """
-        if self._closed:
-            raise ClosedError(f"HTTP transport ({self.url}) is closed")
-        if self._failure is not None and self._inbox.statistics().current_buffer_used == 0:
-            raise self._failure
-        try:
-            item = await self._inbox.receive()
-        except (anyio.EndOfStream, anyio.ClosedResourceError):
-            raise ClosedError(f"HTTP transport ({self.url}) is closed") from None
-        if isinstance(item, TransportError):
-            raise item
-        return item
+        return await self._inbox.get()
 
     async def aclose(self) -> None:
         """Stop every exchange, DELETE the legacy session (bounded), stop `receive()`.
@@ -294,14 +280,13 @@ class HttpClientTransport:
         if self._closed:
             return
         self._closed = True
-        for scope in list(self._running):
-            scope.cancel()
+        for task in list(self._tasks):
+            task.cancel()
         with anyio.CancelScope(shield=True):
-            if self.session_id is not None and self._failure is None:
+            if self.session_id is not None and self._inbox.failure is None:
                 with anyio.move_on_after(self._timeout), contextlib.suppress(WireError):
                     response = await self._wire.open("DELETE", self.url, self._session_headers())
                     await response.aclose()
-            self._inbox_in.close()
             self._inbox.close()
 
     # ---- outgoing ---------------------------------------------------------------------
@@ -309,8 +294,16 @@ class HttpClientTransport:
     def _check_usable(self) -> None:
         if self._closed:
             raise ClosedError(f"HTTP transport ({self.url}) is closed")
-        if self._failure is not None:
-            raise self._failure
+        if self._inbox.failure is not None:
+            raise self._inbox.failure
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Run `work` in the background until it ends or `aclose()` cancels it. A plain
+        task: a task group's bookkeeping per POST costs more than the POST here."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
     def _exchange_for(self, frame: bytes) -> _Exchange:
         message = _parse_frame(frame)
@@ -346,30 +339,30 @@ class HttpClientTransport:
         if cancelled is None:
             return False
         cancelled.answered = True  # the peer stopped waiting: synthesize nothing
-        cancelled.scope.cancel()
+        if cancelled.task is not None:
+            cancelled.task.cancel()
         return True
 
     # ---- one exchange (a background task; never raises) ------------------------------
 
     async def _run_post(self, exchange: _Exchange) -> None:
-        self._running.add(exchange.scope)
-        with exchange.scope:
-            try:
-                while await self._post_once(exchange):
-                    exchange.headers.update(self._session_headers())  # the renewed session
-            except WireConnectError as exc:
-                self._unreachable(exchange, exc)
-            except WireError as exc:
-                self._answer(exchange, _INTERNAL_ERROR, f"HTTP exchange failed: {exc!r}")
-            except Exception as exc:  # a bug must not take the caller's task group down
-                logger.exception("HTTP exchange with %s failed", self.url)
-                self._answer(exchange, _INTERNAL_ERROR, f"HTTP exchange failed: {exc!r}")
-            finally:
-                self._running.discard(exchange.scope)
-                if exchange.request_id is not None:
-                    self._modern.pop(exchange.request_id, None)
+        try:
+            while await self._post_once(exchange):
+                exchange.headers.update(self._session_headers())  # the renewed session
+        except asyncio.CancelledError:
+            return  # cancelled by us (a modern cancel, or aclose): the task simply ends
+        except WireConnectError as exc:
+            self._unreachable(exchange, exc)
+        except WireError as exc:
+            self._answer(exchange, _INTERNAL_ERROR, f"HTTP exchange failed: {exc!r}")
+        except Exception as exc:  # a bug must not go unanswered
+            logger.exception("HTTP exchange with %s failed", self.url)
+            self._answer(exchange, _INTERNAL_ERROR, f"HTTP exchange failed: {exc!r}")
+        finally:
+            if exchange.request_id is not None:
+                self._modern.pop(exchange.request_id, None)
         if exchange.method == "notifications/initialized" and not self._closed:
-            self._tg.start_soon(self._run_get_stream)
+            self._spawn(self._run_get_stream())
 
     async def _post_once(self, exchange: _Exchange) -> bool:
         """POST the exchange and take its answer; True if it must be re-sent because its
@@ -469,8 +462,7 @@ class HttpClientTransport:
             if rid is not None and rid == self._initialize_id and isinstance(result, dict):
                 version = result.get("protocolVersion")
                 self.protocol_version = version if isinstance(version, str) else None
-        with contextlib.suppress(anyio.ClosedResourceError):
-            self._inbox_in.send_nowait(frame)
+        self._inbox.put(frame)
 
     def _answer(self, exchange: _Exchange, code: int, message: str) -> None:
         """Unless its response came, answer the request with a synthesized error."""
@@ -480,8 +472,7 @@ class HttpClientTransport:
         if exchange.answered:
             return
         exchange.answered = True
-        with contextlib.suppress(anyio.ClosedResourceError):
-            self._inbox_in.send_nowait(error_response(exchange.request_id, code, message))
+        self._inbox.put(error_response(exchange.request_id, code, message))
 
     def _unreachable(self, exchange: _Exchange, exc: Exception) -> None:
         """A refused connection: the wrong address at first, a server down later."""
@@ -511,7 +502,7 @@ class HttpClientTransport:
                 return False
             if renewed:
                 logger.warning("%s lost the session (HTTP 404); started a new one", self.url)
-                self._tg.start_soon(self._run_get_stream)
+                self._spawn(self._run_get_stream())
             return renewed
 
     async def _replay_handshake(self) -> bool:
@@ -537,27 +528,22 @@ class HttpClientTransport:
         return response.status < 300
 
     def _fail(self, error: TransportError) -> None:
-        if self._failure is None:
-            self._failure = error
-            with contextlib.suppress(anyio.ClosedResourceError):
-                self._inbox_in.send_nowait(error)  # after what was queued before it
+        self._inbox.fail(error)  # raised after what was queued before it
 
     async def _run_get_stream(self) -> None:
         """The legacy GET stream of server-initiated messages (`405`: none), resumed if it drops."""
-        scope, stream = anyio.CancelScope(), self._stream(None)
-        self._running.add(scope)
+        stream = self._stream(None)
         try:
-            with scope:
-                with contextlib.suppress(WireError):
-                    if not await stream.reconnect(None):
-                        return
-                await stream.resume(backoff=True)
+            with contextlib.suppress(WireError):
+                if not await stream.reconnect(None):
+                    return
+            await stream.resume(backoff=True)
+        except asyncio.CancelledError:
+            return  # aclose()
         except WireError as exc:
             logger.debug("the GET stream of %s ended: %r", self.url, exc)
         except Exception:
             logger.exception("the GET stream of %s failed", self.url)
-        finally:
-            self._running.discard(scope)
 
 
 @contextlib.asynccontextmanager
@@ -580,27 +566,15 @@ async def http_client(
         param_headers: the `x-mcp-header` annotations per tool, for `Mcp-Param-*` headers.
 
     A refused connection surfaces as `ConnectError` from `receive()`/`send()`. Exceptions
-    from the block propagate as they are, never wrapped in an ExceptionGroup.
+    from the block propagate as they are.
     """
-    async with contextlib.AsyncExitStack() as stack:
-        wire = open_wire(url, timeout, httpx_client)
-        stack.push_async_callback(wire.aclose)
-        failure: BaseException | None = None
-        async with anyio.create_task_group() as tg:
-            transport = HttpClientTransport(
-                url,
-                wire,
-                tg,
-                timeout=timeout,
-                headers=headers,
-                param_headers=param_headers,
-            )
-            try:
-                yield transport
-            except BaseException as exc:  # re-raised below, outside the task group
-                failure = exc
-            finally:
-                await transport.aclose()
-                tg.cancel_scope.cancel()
-    if failure is not None:
-        raise failure
+    wire = open_wire(url, timeout, httpx_client)
+    transport = HttpClientTransport(
+        url, wire, timeout=timeout, headers=headers, param_headers=param_headers
+    )
+    try:
+        yield transport
+    finally:
+        with anyio.CancelScope(shield=True):
+            await transport.aclose()
+            await wire.aclose()

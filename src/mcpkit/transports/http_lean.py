@@ -20,6 +20,7 @@ __all__ = ["LeanWire"]
 
 import asyncio
 import collections
+import functools
 import ssl
 import urllib.parse
 from collections.abc import AsyncIterator, Mapping
@@ -39,7 +40,14 @@ _MAX_IDLE = 16
 _MAX_REDIRECTS = 5
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _USER_AGENT = f"mcpkit/{__version__}"
+_OURS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
 _Origin = tuple[str, str, int]
+
+
+@functools.lru_cache(maxsize=64)
+def _split(url: str) -> urllib.parse.SplitResult:
+    """`urlsplit`, remembered: a client sends every request to the same few URLs."""
+    return urllib.parse.urlsplit(url)
 
 
 def _origin_of(url: urllib.parse.SplitResult) -> _Origin:
@@ -65,16 +73,16 @@ def _head(
         lines.append(f"User-Agent: {_USER_AGENT}")
     if "accept-encoding" not in given:
         lines.append("Accept-Encoding: identity")  # no header would mean "any coding is fine"
-    for name, value in headers.items():
-        if name.lower() in ("host", "content-length", "transfer-encoding", "connection"):
-            continue
-        if any(char in value or char in name for char in "\r\n\0"):
-            raise WireError(f"header {name!r} holds a line break or NUL")
-        lines.append(f"{name}: {value}")
+    lines.extend(f"{name}: {value}" for name, value in headers.items() if name.lower() not in _OURS)
     if size or method in ("POST", "PUT", "PATCH"):
         lines.append(f"Content-Length: {size}")
+    block = "\r\n".join(lines)
+    breaks = len(lines) - 1  # one scan each instead of one per header: this is per request
+    if block.count("\n") != breaks or block.count("\r") != breaks or "\0" in block:
+        bad = (n for n, v in headers.items() if any(c in n + v for c in "\r\n\0"))
+        raise WireError(f"{next(bad, 'the request line')!r} holds a line break or NUL")
     try:
-        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        return (block + "\r\n\r\n").encode("latin-1")
     except UnicodeEncodeError as exc:
         raise WireError(f"a header of {method} {url.geturl()} is not Latin-1: {exc}") from exc
 
@@ -308,7 +316,7 @@ class LeanWire:
                 return response
             await response.aclose()
             target = urllib.parse.urljoin(url, location)
-            if _origin_of(urllib.parse.urlsplit(target)) != _origin_of(urllib.parse.urlsplit(url)):
+            if _origin_of(_split(target)) != _origin_of(_split(url)):
                 headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
             if response.status in (301, 302, 303) and method != "GET":
                 method, body = "GET", None
@@ -337,7 +345,7 @@ class LeanWire:
     ) -> _LeanResponse:
         if self._closed:
             raise WireError("the HTTP wire is closed")
-        parts = urllib.parse.urlsplit(url)
+        parts = _split(url)
         origin = _origin_of(parts)
         head = _head(method, parts, headers, len(body or b""))
         while True:

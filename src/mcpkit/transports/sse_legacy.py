@@ -50,6 +50,7 @@ from mcpkit.transports.http_wire import (
     content_type,
     open_wire,
 )
+from mcpkit.transports.inbox import Inbox
 
 if TYPE_CHECKING:
     import httpx
@@ -113,11 +114,8 @@ class SSEClientTransport:
         self._tg = task_group
         self._timeout = timeout
         self._headers = dict(headers or {})
-        self._inbox_in, self._inbox = anyio.create_memory_object_stream[bytes | TransportError](
-            math.inf
-        )
+        self._inbox = Inbox(f"SSE transport ({url})")
         self._outbox_in, self._outbox = anyio.create_memory_object_stream[bytes](math.inf)
-        self._failure: TransportError | None = None
         self._closed = False
         self._scopes: list[anyio.CancelScope] = []
 
@@ -142,8 +140,8 @@ class SSEClientTransport:
         """Queue one frame for POSTing and return; answers arrive through `receive()`."""
         if self._closed:
             raise ClosedError(f"SSE transport ({self.url}) is closed")
-        if self._failure is not None:
-            raise self._failure
+        if self._inbox.failure is not None:
+            raise self._inbox.failure
         self._outbox_in.send_nowait(frame)
         await anyio.lowlevel.checkpoint()
 
@@ -154,17 +152,7 @@ class SSEClientTransport:
             BrokenError: the stream ended or broke, or the server could not be reached.
             ClosedError: after `aclose()`.
         """
-        if self._closed:
-            raise ClosedError(f"SSE transport ({self.url}) is closed")
-        if self._failure is not None and self._inbox.statistics().current_buffer_used == 0:
-            raise self._failure
-        try:
-            item = await self._inbox.receive()
-        except (anyio.EndOfStream, anyio.ClosedResourceError):
-            raise ClosedError(f"SSE transport ({self.url}) is closed") from None
-        if isinstance(item, TransportError):
-            raise item
-        return item
+        return await self._inbox.get()
 
     async def aclose(self) -> None:
         """Close the stream (ending the session), drop unsent frames, stop `receive()`.
@@ -176,7 +164,6 @@ class SSEClientTransport:
             scope.cancel()
         self._outbox_in.close()
         self._outbox.close()
-        self._inbox_in.close()
         self._inbox.close()
         await anyio.lowlevel.checkpoint()
 
@@ -231,8 +218,7 @@ class SSEClientTransport:
             status.started(self._endpoint_from(event, response))
             return True
         if event.event == "message" and event.data.strip():
-            with contextlib.suppress(anyio.ClosedResourceError):
-                self._inbox_in.send_nowait(event.data.encode())
+            self._inbox.put(event.data.encode())
         elif event.event != "message":
             logger.debug("ignored a %r event from %s", event.event, self.url)
         return True
@@ -295,14 +281,10 @@ class SSEClientTransport:
         if request_id is None:
             logger.warning("%s (for a notification or response: nobody to tell)", why)
             return
-        with contextlib.suppress(anyio.ClosedResourceError):
-            self._inbox_in.send_nowait(frame(request_id))
+        self._inbox.put(frame(request_id))
 
     def _fail(self, error: TransportError) -> None:
-        if self._failure is None and not self._closed:
-            self._failure = error
-            with contextlib.suppress(anyio.ClosedResourceError):
-                self._inbox_in.send_nowait(error)  # after what was queued before it
+        self._inbox.fail(error)  # raised after what was queued before it
 
 
 @contextlib.asynccontextmanager
