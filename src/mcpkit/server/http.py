@@ -41,6 +41,7 @@ import anyio
 import msgspec
 from anyio.abc import TaskGroup
 
+from mcpkit._runtime import settle
 from mcpkit.protocol.context import PROTOCOL_VERSION
 from mcpkit.protocol.errors import INVALID_REQUEST, PARSE_ERROR
 from mcpkit.server.http_legacy import LegacyEndpoint, SSEOptions
@@ -176,6 +177,7 @@ class MCPHTTPApp:
                 message = await receive()
                 if message["type"] == "lifespan.startup":
                     await tg.start(self._hub.run)
+                    settle()  # built and about to serve: what lives now lives long
                     await send({"type": "lifespan.startup.complete"})
                 elif message["type"] == "lifespan.shutdown":
                     await self._hub.aclose()
