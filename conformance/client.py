@@ -13,7 +13,8 @@ handshake; 2026-07-28 → negotiation (`server/discover`, with the client's own 
 mocks that still speak only the legacy lifecycle). Every `Client` carries sampling,
 elicitation (accept with the schema's defaults) and roots handlers, so all three are declared.
 The skills scenarios get a minimal host here (list, then load and verify one skill), since
-mcpkit's client has no skills API. `auth/*` scenarios are refused (a later issue).
+mcpkit's client has no skills API. `auth/*` scenarios run with `OAuth` and a headless
+redirect (`oauth_for`).
 
 Exit status: 0 on success, 1 with one stderr line on failure (or a refused scenario).
 """
@@ -31,6 +32,7 @@ from typing import Any
 import anyio
 import msgspec
 
+from mcpkit.auth import HeadlessRedirect, OAuth
 from mcpkit.client import Client, EraChoice, Handlers
 from mcpkit.protocol.types import Tool
 from mcpkit.transports.http import http_client
@@ -270,10 +272,30 @@ class Annotations:
         return self.by_tool.get(tool_name, {})
 
 
-async def open_client(stack: AsyncExitStack, url: str, scenario: str, wire: str) -> Client:
+# the client id the CIMD scenario expects (the mock serves no document: it checks the id)
+CLIENT_METADATA_URL = "https://conformance-test.local/client-metadata.json"
+
+
+def oauth_for(context: Context) -> OAuth:
+    """OAuth as a headless host would set it up: the mock approves at once and redirects to
+    a loopback URI nobody listens on; pre-registered credentials come from the context."""
+    return OAuth(
+        redirect=HeadlessRedirect("http://localhost:3000/callback"),
+        client_id=context.get("client_id"),
+        client_secret=context.get("client_secret"),
+        client_metadata_url=CLIENT_METADATA_URL,
+        client_name="mcpkit-conformance",
+    )
+
+
+async def open_client(
+    stack: AsyncExitStack, url: str, scenario: str, wire: str, context: Context
+) -> Client:
     """A connected client; for header scenarios over a transport given the annotations."""
     if scenario not in PARAM_HEADER_SCENARIOS:
-        return await stack.enter_async_context(Client(url, era=era_for(wire), handlers=handlers()))
+        auth = oauth_for(context) if scenario.startswith("auth/") else None
+        client = Client(url, era=era_for(wire), handlers=handlers(), auth=auth)
+        return await stack.enter_async_context(client)
     annotations = Annotations()
     transport = await stack.enter_async_context(http_client(url, param_headers=annotations))
     client = await stack.enter_async_context(
@@ -291,11 +313,9 @@ async def open_client(stack: AsyncExitStack, url: str, scenario: str, wire: str)
 
 
 async def run(url: str, scenario: str, wire: str, context: Context) -> None:
-    if scenario.startswith("auth/"):
-        raise ScenarioError("authorization scenarios are not implemented yet (the auth issue)")
     action = SCENARIOS.get(scenario, well_behaved)
     async with AsyncExitStack() as stack:
-        client = await open_client(stack, url, scenario, wire)
+        client = await open_client(stack, url, scenario, wire, context)
         await action(client, context)
 
 

@@ -66,7 +66,7 @@ from mcpkit.transports.base import Transport
 from mcpkit.transports.memory import memory_pair
 
 if TYPE_CHECKING:
-    from mcpkit.transports.http import HttpClientTransport
+    from mcpkit.transports.http import HttpAuth, HttpClientTransport
 
 __all__ = ["Client", "EraChoice", "Servable", "TransportChoice"]
 
@@ -91,6 +91,8 @@ class Client(Features):
             command to spawn over stdio (a string, split like a shell would, or an argv list).
         env / cwd: for a spawned command (env is merged into this process's environment).
         headers: HTTP headers sent with every request to a URL target (e.g. Authorization).
+        auth: OAuth for a URL target (`mcpkit.auth.OAuth`): on the server's first 401 it
+            finds the authorization server, gets a token, and the request goes again.
         era: "auto" negotiates; "legacy" or "modern" forces one.
         transport: for a URL: "http" (Streamable HTTP), "sse" (the 2024-11-05 HTTP+SSE
             transport; legacy era only), or "auto": Streamable HTTP, falling back to
@@ -114,6 +116,7 @@ class Client(Features):
         env: dict[str, str] | None = None,
         cwd: str | None = None,
         headers: Mapping[str, str] | None = None,
+        auth: HttpAuth | None = None,
         name: str = "mcpkit",
         version: str = __version__,
         capabilities: dict[str, Any] | None = None,
@@ -142,6 +145,7 @@ class Client(Features):
         self._env = env
         self._cwd = cwd
         self._headers = headers
+        self._auth = auth
         self.info = {"name": name, "version": version}
         self.capabilities: dict[str, Any] = (
             self.handlers.capabilities() if capabilities is None else capabilities
@@ -217,7 +221,9 @@ class Client(Features):
     async def _open_http(self, url: str, stack: AsyncExitStack) -> HttpClientTransport:
         from mcpkit.transports.http import http_client  # lazy: skips the HTTP machinery
 
-        transport = http_client(url, headers=self._headers, param_headers=self.param_headers)
+        transport = http_client(
+            url, headers=self._headers, param_headers=self.param_headers, auth=self._auth
+        )
         return await stack.enter_async_context(transport)
 
     async def _open_sse(self, url: str) -> Transport:

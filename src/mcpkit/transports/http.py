@@ -37,6 +37,7 @@ from __future__ import annotations
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "HttpAuth",
     "HttpClientTransport",
     "ParamHeaders",
     "decode_header_value",
@@ -54,12 +55,18 @@ import json
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, final
+from typing import TYPE_CHECKING, Any, Protocol, final
 
 import anyio
 import msgspec
 
-from mcpkit.protocol.errors import BrokenError, ClosedError, ConnectError, TransportError
+from mcpkit.protocol.errors import (
+    AuthError,
+    BrokenError,
+    ClosedError,
+    ConnectError,
+    TransportError,
+)
 from mcpkit.transports.http_resume import ResumableStream
 from mcpkit.transports.http_sse import SSEParser
 from mcpkit.transports.http_wire import (
@@ -91,7 +98,23 @@ _SENTINEL_START, _SENTINEL_END = "=?base64?", "?="
 _ACCEPT = "application/json, text/event-stream"
 _METHOD_NOT_FOUND, _INTERNAL_ERROR = -32601, -32603
 _decode = msgspec.json.Decoder().decode
+_AUTH_TRIES = 3  # challenges answered per request (a 401, then step-ups) before giving up
 _REFUSED = frozenset({400, 404, 405})  # what a server without Streamable HTTP answers a POST
+
+
+class HttpAuth(Protocol):
+    """What the HTTP transport asks of an authorization layer (`mcpkit.auth.OAuth`):
+    headers for each request, and whether a 401/403 got new credentials (then the request
+    is sent again, at most `_AUTH_TRIES` times). `challenged` raises `AuthError` when
+    authorization cannot be had; that request is answered with the reason."""
+
+    async def headers(self, method: str, url: str) -> dict[str, str]: ...
+
+    async def challenged(
+        self, status: int, headers: Mapping[str, str], url: str, sent: Mapping[str, str]
+    ) -> bool: ...
+
+    async def aclose(self) -> None: ...
 
 
 # ---- header values (spec 2026-07-28 basic/transports/streamable-http §Value Encoding) ------
@@ -177,6 +200,7 @@ class _Exchange:
     modern: bool = False
     answered: bool = False
     renewed: bool = False  # re-sent once in a new session after a 404
+    challenges: int = 0  # 401/403s answered by the auth layer
     task: asyncio.Task[None] | None = None
 
 
@@ -226,8 +250,11 @@ class HttpClientTransport:
         timeout: float,
         headers: Mapping[str, str] | None = None,
         param_headers: ParamHeaders | None = None,
+        auth: HttpAuth | None = None,
     ) -> None:
         self.url = url
+        self._auth = auth
+        self._auth_headers: dict[str, str] = {}  # the latest, for GETs and DELETE
         self._headers = dict(headers or {})
         self._wire = wire
         self._timeout = timeout
@@ -324,7 +351,7 @@ class HttpClientTransport:
         return exchange
 
     def _session_headers(self) -> dict[str, str]:
-        headers = dict(self._headers)
+        headers = {**self._headers, **self._auth_headers}
         if self.session_id is not None:
             headers["Mcp-Session-Id"] = self.session_id
         if self.protocol_version is not None:
@@ -351,6 +378,8 @@ class HttpClientTransport:
                 exchange.headers.update(self._session_headers())  # the renewed session
         except asyncio.CancelledError:
             return  # cancelled by us (a modern cancel, or aclose): the task simply ends
+        except AuthError as exc:
+            self._answer(exchange, _INTERNAL_ERROR, f"authorization failed: {exc}")
         except WireConnectError as exc:
             self._unreachable(exchange, exc)
         except WireError as exc:
@@ -367,10 +396,16 @@ class HttpClientTransport:
     async def _post_once(self, exchange: _Exchange) -> bool:
         """POST the exchange and take its answer; True if it must be re-sent because its
         session was lost and a new one is now in place."""
-        response = await self._wire.open("POST", self.url, exchange.headers, exchange.frame)
+        headers = exchange.headers
+        if self._auth is not None:
+            self._auth_headers = await self._auth.headers("POST", self.url)
+            headers = {**headers, **self._auth_headers}
+        response = await self._wire.open("POST", self.url, headers, exchange.frame)
         try:
             self._reached = True
             self._last_status = response.status
+            if await self._answered_challenge(response, exchange, headers):
+                return True
             stale = exchange.headers.get("Mcp-Session-Id")
             if response.status == 404 and stale is not None:
                 if not exchange.renewed and await self._renew_session(stale):
@@ -383,6 +418,17 @@ class HttpClientTransport:
         finally:
             with anyio.CancelScope(shield=True):
                 await response.aclose()
+
+    async def _answered_challenge(
+        self, response: WireResponse, exchange: _Exchange, sent: Mapping[str, str]
+    ) -> bool:
+        """A 401/403 the auth layer answered with new credentials: True to send again."""
+        if response.status not in (401, 403) or self._auth is None:
+            return False
+        if exchange.challenges >= _AUTH_TRIES:
+            return False
+        exchange.challenges += 1
+        return await self._auth.challenged(response.status, response.headers, self.url, sent)
 
     async def _take_response(self, response: WireResponse, exchange: _Exchange) -> None:
         status = response.status
@@ -508,7 +554,8 @@ class HttpClientTransport:
     async def _replay_handshake(self) -> bool:
         initialize, initialized = self._handshake
         rid = f"mcpkit-reinitialize-{self.renewals}"
-        headers = {**self._headers, "Content-Type": "application/json", "Accept": _ACCEPT}
+        headers = {**self._headers, **self._auth_headers}
+        headers.update({"Content-Type": "application/json", "Accept": _ACCEPT})
         frame = json.dumps({**initialize, "id": rid}).encode()
         response = await self._wire.open("POST", self.url, headers, frame)
         try:
@@ -554,6 +601,7 @@ async def http_client(
     timeout: float = DEFAULT_TIMEOUT,
     httpx_client: httpx.AsyncClient | None = None,
     param_headers: ParamHeaders | None = None,
+    auth: HttpAuth | None = None,
 ) -> AsyncIterator[HttpClientTransport]:
     """Talk Streamable HTTP to the MCP endpoint at `url`.
 
@@ -564,13 +612,15 @@ async def http_client(
         httpx_client: make the requests with this client (its settings, auth, transport,
             proxies) and leave it open; by default `http_wire.open_wire` picks the wire.
         param_headers: the `x-mcp-header` annotations per tool, for `Mcp-Param-*` headers.
+        auth: authorizes requests and answers 401/403 (`mcpkit.auth.OAuth`); closed with
+            the block.
 
     A refused connection surfaces as `ConnectError` from `receive()`/`send()`. Exceptions
     from the block propagate as they are.
     """
     wire = open_wire(url, timeout, httpx_client)
     transport = HttpClientTransport(
-        url, wire, timeout=timeout, headers=headers, param_headers=param_headers
+        url, wire, timeout=timeout, headers=headers, param_headers=param_headers, auth=auth
     )
     try:
         yield transport
@@ -578,3 +628,5 @@ async def http_client(
         with anyio.CancelScope(shield=True):
             await transport.aclose()
             await wire.aclose()
+            if auth is not None:
+                await auth.aclose()
