@@ -250,6 +250,24 @@ async def test_refused_says_whether_the_last_post_met_a_server_without_streamabl
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("body", [{"error": "insufficient_scope"}, {"jsonrpc": "1.0", "id": 1}, []])
+async def test_a_json_body_that_is_not_json_rpc_is_never_passed_on(body: Any) -> None:
+    """An OAuth error object (or any JSON that is not JSON-RPC) must not reach the peer: it
+    would answer it with an error, whose POST could get the same body, forever."""
+    posts = 0
+
+    async def handler(request: Request) -> Response:
+        nonlocal posts
+        posts += 1
+        return JSONResponse(body, 403)
+
+    [reply] = await exchange(handler, rpc({"id": 7, "method": "tools/list"}), answers=1)
+    assert reply["id"] == 7 and reply["error"]["code"] == -32603
+    assert "403" in reply["error"]["message"]
+    assert posts == 1
+
+
+@pytest.mark.anyio
 async def test_a_json_rpc_error_body_is_passed_on_with_the_request_id() -> None:
     async def handler(request: Request) -> Response:
         error = {"code": -32022, "message": "unsupported", "data": {"supported": ["x"]}}

@@ -211,6 +211,12 @@ def _parse_frame(frame: bytes) -> Any:
         return None  # not ours to judge: the server answers it
 
 
+def _is_json_rpc(message: Any) -> bool:
+    """A JSON-RPC 2.0 message or a non-empty batch of them (by its `jsonrpc` member)."""
+    items = message if isinstance(message, list) else [message]
+    return bool(items) and all(isinstance(m, dict) and m.get("jsonrpc") == "2.0" for m in items)
+
+
 def error_response(request_id: str | int, code: int, message: str) -> bytes:
     """A JSON-RPC error frame a transport synthesizes so that no request waits forever."""
     body = {"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}}
@@ -482,8 +488,12 @@ class HttpClientTransport:
 
     def _deliver_body(self, body: bytes, exchange: _Exchange) -> None:
         message = _parse_frame(body)
-        if message is None:
-            return  # not JSON: the request gets a synthesized error
+        if not _is_json_rpc(message):
+            # not JSON-RPC (an HTML page, an OAuth error object): never queue it, or the peer
+            # would answer it, that answer's POST could get the same, and so on forever;
+            # the request gets a synthesized error naming the status instead
+            logger.debug("%s answered a non-JSON-RPC body: %.200r", self.url, body)
+            return
         if (
             isinstance(message, dict)
             and "error" in message
