@@ -32,7 +32,8 @@ from typing import Any
 import anyio
 import msgspec
 
-from mcpkit.auth import HeadlessRedirect, OAuth
+from mcpkit.auth import ClientCredentials, EnterpriseManaged, HeadlessRedirect, JwtBearer, OAuth
+from mcpkit.auth.grants import Grant
 from mcpkit.client import Client, EraChoice, Handlers
 from mcpkit.protocol.types import Tool
 from mcpkit.transports.http import http_client
@@ -276,10 +277,34 @@ class Annotations:
 CLIENT_METADATA_URL = "https://conformance-test.local/client-metadata.json"
 
 
-def oauth_for(context: Context) -> OAuth:
+def grant_for(scenario: str, context: Context) -> Grant | None:
+    """The browserless grant an auth-extension scenario's context is for, if any."""
+    if scenario == "auth/client-credentials-jwt":
+        return ClientCredentials(
+            context["client_id"],
+            private_key=context["private_key_pem"],
+            algorithm=context.get("signing_algorithm", "ES256"),
+        )
+    if scenario == "auth/client-credentials-basic":
+        return ClientCredentials(context["client_id"], client_secret=context["client_secret"])
+    if scenario == "auth/wif-jwt-bearer":
+        return JwtBearer(context["valid_jwt"], client_id=context.get("client_id"))
+    if scenario == "auth/enterprise-managed-authorization":
+        return EnterpriseManaged(
+            idp_token_endpoint=context["idp_token_endpoint"],
+            idp_client_id=context["idp_client_id"],
+            id_token=context["idp_id_token"],
+            client_id=context["client_id"],
+            client_secret=context["client_secret"],
+        )
+    return None
+
+
+def oauth_for(scenario: str, context: Context) -> OAuth:
     """OAuth as a headless host would set it up: the mock approves at once and redirects to
     a loopback URI nobody listens on; pre-registered credentials come from the context."""
     return OAuth(
+        grant=grant_for(scenario, context),
         redirect=HeadlessRedirect("http://localhost:3000/callback"),
         client_id=context.get("client_id"),
         client_secret=context.get("client_secret"),
@@ -293,7 +318,7 @@ async def open_client(
 ) -> Client:
     """A connected client; for header scenarios over a transport given the annotations."""
     if scenario not in PARAM_HEADER_SCENARIOS:
-        auth = oauth_for(context) if scenario.startswith("auth/") else None
+        auth = oauth_for(scenario, context) if scenario.startswith("auth/") else None
         client = Client(url, era=era_for(wire), handlers=handlers(), auth=auth)
         return await stack.enter_async_context(client)
     annotations = Annotations()

@@ -7,13 +7,17 @@ on the first 401; `redirects` holds the browser step, `store` where tokens are k
 
 from __future__ import annotations
 
+from mcpkit.auth.grants import ClientCredentials, EnterpriseManaged, JwtBearer
 from mcpkit.auth.oauth import OAuth
 from mcpkit.auth.redirects import HeadlessRedirect, LoopbackRedirect, RedirectHandler
 from mcpkit.auth.store import FileTokenStore, MemoryTokenStore, TokenStore
 
 __all__ = [
+    "ClientCredentials",
+    "EnterpriseManaged",
     "FileTokenStore",
     "HeadlessRedirect",
+    "JwtBearer",
     "LoopbackRedirect",
     "MemoryTokenStore",
     "OAuth",

@@ -45,6 +45,7 @@ from mcpkit.auth.discovery import (
     find_server_metadata,
     legacy_server_metadata,
 )
+from mcpkit.auth.grants import ASSERTION_TYPE, Grant, client_assertion
 from mcpkit.auth.redirects import HeadlessRedirect, RedirectHandler
 from mcpkit.auth.store import MemoryTokenStore, TokenStore, registration_key, tokens_key
 from mcpkit.protocol.errors import OAuthFlowError, TokenError
@@ -90,6 +91,8 @@ class OAuth:
         token_endpoint_auth_method: force one (`none`, `client_secret_basic`, `..._post`).
         store: where registrations and tokens live (default: memory).
         max_step_ups: re-authorizations for `403 insufficient_scope` before giving up.
+        grant: get tokens without a browser (`grants.ClientCredentials`, `JwtBearer`,
+            `EnterpriseManaged`) instead of the authorization-code flow.
     """
 
     def __init__(
@@ -105,7 +108,9 @@ class OAuth:
         token_endpoint_auth_method: str | None = None,
         store: TokenStore | None = None,
         max_step_ups: int = 2,
+        grant: Grant | None = None,
     ) -> None:
+        self._grant = grant
         self.redirect = redirect if redirect is not None else HeadlessRedirect()
         self._client_id = client_id
         self._client_secret = client_secret
@@ -231,6 +236,13 @@ class OAuth:
     ) -> None:
         self._target = target = target or await self._find(challenge, url)
         server = target.server
+        if self._grant is not None:
+            self._asked = self._scopes(target, scopes)
+            form, identity = await self._grant.request(server, target.resource, self._client())
+            if self._asked:
+                form["scope"] = " ".join(self._asked)
+            await self._redeem(form, identity)
+            return
         if "S256" not in (server.strings("code_challenge_methods_supported") or []):
             raise OAuthFlowError(
                 f"{server.issuer} does not advertise PKCE S256 (code_challenge_methods_supported)"
@@ -333,7 +345,7 @@ class OAuth:
         assert self._target is not None
         server = self._target.server
         headers = {"Accept": "application/json"}
-        _authenticate(form, headers, identity)
+        _authenticate(form, headers, identity, server.issuer)
         import httpx
 
         try:
@@ -366,7 +378,12 @@ class OAuth:
         """Refresh the access token; False (and the tokens dropped) if the server refused."""
         if self._tokens is None or self._target is None:
             return False
-        identity = await self._identity(self._target.server)
+        if self._grant is not None:  # a browserless grant: just ask again
+            _, identity = await self._grant.request(
+                self._target.server, self._target.resource, self._client()
+            )
+        else:
+            identity = await self._identity(self._target.server)
         form = {
             "grant_type": "refresh_token",
             "refresh_token": self._tokens["refresh_token"],
@@ -408,11 +425,18 @@ def _method_for(server: ServerMetadata, secret: str | None) -> str:
 
 
 def _authenticate(
-    form: dict[str, str], headers: dict[str, str], identity: Mapping[str, Any]
+    form: dict[str, str], headers: dict[str, str], identity: Mapping[str, Any], issuer: str
 ) -> None:
-    """Add the client's authentication to a token request (RFC 6749 §2.3.1)."""
+    """Add the client's authentication to a token request (RFC 6749 §2.3.1; RFC 7523 §2.2
+    for `private_key_jwt`, whose assertion's audience is the server's issuer)."""
     client_id, secret = identity["client_id"], identity.get("client_secret")
     method = identity.get("method") or "none"
+    if method == "anonymous":
+        return
+    if method == "private_key_jwt":
+        form["client_assertion_type"] = ASSERTION_TYPE
+        form["client_assertion"] = client_assertion(dict(identity), issuer)
+        return
     if method == "client_secret_basic" and secret is not None:
         pair = f"{urllib.parse.quote(client_id, safe='')}:{urllib.parse.quote(secret, safe='')}"
         headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode("ascii")
