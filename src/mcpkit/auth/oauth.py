@@ -45,6 +45,7 @@ from mcpkit.auth.discovery import (
     find_server_metadata,
     legacy_server_metadata,
 )
+from mcpkit.auth.dpop import DPoPKey
 from mcpkit.auth.grants import ASSERTION_TYPE, Grant, client_assertion
 from mcpkit.auth.redirects import HeadlessRedirect, RedirectHandler
 from mcpkit.auth.store import MemoryTokenStore, TokenStore, registration_key, tokens_key
@@ -93,6 +94,8 @@ class OAuth:
         max_step_ups: re-authorizations for `403 insufficient_scope` before giving up.
         grant: get tokens without a browser (`grants.ClientCredentials`, `JwtBearer`,
             `EnterpriseManaged`) instead of the authorization-code flow.
+        dpop: bind tokens to a key of this client (RFC 9449, `dpop`); by default when the
+            authorization server advertises ES256 in `dpop_signing_alg_values_supported`.
     """
 
     def __init__(
@@ -109,8 +112,11 @@ class OAuth:
         store: TokenStore | None = None,
         max_step_ups: int = 2,
         grant: Grant | None = None,
+        dpop: bool | None = None,
     ) -> None:
         self._grant = grant
+        self._use_dpop = dpop
+        self._dpop: DPoPKey | None = None
         self.redirect = redirect if redirect is not None else HeadlessRedirect()
         self._client_id = client_id
         self._client_secret = client_secret
@@ -142,7 +148,10 @@ class OAuth:
             tokens = self._tokens
         if tokens is None:
             return {}
-        return {"Authorization": f"Bearer {tokens['access_token']}"}
+        token = tokens["access_token"]
+        if self._dpop is not None and tokens.get("token_type", "").lower() == "dpop":
+            return {"Authorization": f"DPoP {token}", "DPoP": self._dpop.proof(method, url, token)}
+        return {"Authorization": f"Bearer {token}"}
 
     async def challenged(
         self, status: int, headers: Mapping[str, str], url: str, sent: Mapping[str, str]
@@ -155,10 +164,14 @@ class OAuth:
                 the user's refusal, a forged callback).
             TokenError: the token endpoint refused.
         """
-        challenge = _bearer(headers.get("www-authenticate", ""))
+        challenges = parse_challenges(headers.get("www-authenticate", ""))
+        challenge = _bearer(challenges)
         async with self._lock:
+            if self._dpop is not None and _wants_nonce(challenges, headers):
+                self._dpop.note_nonce(url, headers.get("dpop-nonce"))
+                return True  # a resource server's nonce: the next proof carries it
             current = self._tokens["access_token"] if self._tokens else None
-            if current is not None and sent.get("Authorization") != f"Bearer {current}":
+            if current is not None and _token_in(sent) != current:
                 return True  # another request already got new credentials
             if status == 403:
                 return await self._step_up(challenge, url)
@@ -220,7 +233,7 @@ class OAuth:
         """Take tokens an earlier run stored for this server, unless they are what was just
         refused; refresh them if they expired. True if there is something to send."""
         stored = await self.store.load(tokens_key(target.server.issuer, target.resource))
-        if stored is None or sent.get("Authorization") == f"Bearer {stored.get('access_token')}":
+        if stored is None or _token_in(sent) == stored.get("access_token"):
             return False
         self._target, self._tokens = target, stored
         if not _expiring(stored):
@@ -236,6 +249,11 @@ class OAuth:
     ) -> None:
         self._target = target = target or await self._find(challenge, url)
         server = target.server
+        dpop_algs = server.strings("dpop_signing_alg_values_supported") or []
+        if self._dpop is None and (
+            self._use_dpop or (self._use_dpop is None and "ES256" in dpop_algs)
+        ):
+            self._dpop = DPoPKey()
         if self._grant is not None:
             self._asked = self._scopes(target, scopes)
             form, identity = await self._grant.request(server, target.resource, self._client())
@@ -344,23 +362,18 @@ class OAuth:
         """POST to the token endpoint and keep what comes back."""
         assert self._target is not None
         server = self._target.server
-        headers = {"Accept": "application/json"}
-        _authenticate(form, headers, identity, server.issuer)
-        import httpx
-
-        try:
-            response = await self._client().post(server.token_endpoint, data=form, headers=headers)
-        except httpx.HTTPError as exc:
-            raise TokenError(
-                f"the token request to {server.token_endpoint} failed: {exc!r}"
-            ) from exc
-        body = _json(response)
+        response, body = await self._post_token(server, form, identity)
+        if self._dpop is not None and body.get("error") == "use_dpop_nonce":
+            self._dpop.note_nonce(server.token_endpoint, response.headers.get("dpop-nonce"))
+            response, body = await self._post_token(server, form, identity)
         token = body.get("access_token")
         if response.status_code != 200 or not isinstance(token, str):
             raise TokenError(
                 f"{server.token_endpoint} refused ({response.status_code}): {_error_text(body)}"
             )
         tokens: dict[str, Any] = {"access_token": token}
+        if isinstance(body.get("token_type"), str):
+            tokens["token_type"] = body["token_type"]
         expires_in = body.get("expires_in")
         if isinstance(expires_in, int | float):
             tokens["expires_at"] = time.time() + float(expires_in)
@@ -373,6 +386,23 @@ class OAuth:
             tokens["scope"] = body["scope"]
         self._tokens = tokens
         await self.store.save(tokens_key(server.issuer, self._target.resource), tokens)
+
+    async def _post_token(
+        self, server: ServerMetadata, form: Mapping[str, str], identity: Mapping[str, Any]
+    ) -> tuple[httpx.Response, dict[str, Any]]:
+        """One token request (fresh client assertion and DPoP proof each time)."""
+        import httpx
+
+        form, headers = dict(form), {"Accept": "application/json"}
+        _authenticate(form, headers, identity, server.issuer)
+        if self._dpop is not None:
+            headers["DPoP"] = self._dpop.proof("POST", server.token_endpoint)
+        try:
+            response = await self._client().post(server.token_endpoint, data=form, headers=headers)
+        except httpx.HTTPError as exc:
+            why = f"the token request to {server.token_endpoint} failed: {exc!r}"
+            raise TokenError(why) from exc
+        return response, _json(response)
 
     async def _refresh_quietly(self) -> bool:
         """Refresh the access token; False (and the tokens dropped) if the server refused."""
@@ -401,11 +431,25 @@ class OAuth:
 # ---- helpers -------------------------------------------------------------------------------
 
 
-def _bearer(header: str) -> Challenge:
-    for challenge in parse_challenges(header):
-        if challenge.scheme == "bearer":
-            return challenge
+def _bearer(challenges: list[Challenge]) -> Challenge:
+    """The challenge that says what to do (Bearer, or DPoP from a DPoP-only server)."""
+    for scheme in ("bearer", "dpop"):
+        for challenge in challenges:
+            if challenge.scheme == scheme:
+                return challenge
     return Challenge("bearer")
+
+
+def _wants_nonce(challenges: list[Challenge], headers: Mapping[str, str]) -> bool:
+    return "dpop-nonce" in headers and any(
+        c.scheme == "dpop" and c.params.get("error") == "use_dpop_nonce" for c in challenges
+    )
+
+
+def _token_in(sent: Mapping[str, str]) -> str | None:
+    """The access token a request carried (`Bearer` or `DPoP` scheme)."""
+    _, _, token = sent.get("Authorization", "").partition(" ")
+    return token or None
 
 
 def _expiring(tokens: Mapping[str, Any]) -> bool:
