@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Final, get_args
 
 import msgspec
 
+from mcpkit.auth.resource import AccessToken, current_access
 from mcpkit.protocol.context import has_capability
 from mcpkit.protocol.errors import MissingRequiredClientCapability, ToolError
 from mcpkit.protocol.events import RequestReceived
@@ -69,6 +70,8 @@ class Context:
             in legacy).
         state: small JSON values that survive MRTR rounds (sealed into `requestState`).
         lifespan: what the server's lifespan yielded, if it has one.
+        auth: the caller's `AccessToken` (subject, client, scopes) when the HTTP app is
+            protected (`http_app(auth=...)`); None otherwise. Never the token itself.
     """
 
     def __init__(
@@ -87,6 +90,7 @@ class Context:
         self.era = request.era
         self.version = request.version
         self.state: dict[str, Any] = state if state is not None else {}
+        self.auth: AccessToken | None = current_access.get()
         self._asks = asks or Asks()
         ctx = request.context
         if ctx is not None:

@@ -42,8 +42,10 @@ import msgspec
 from anyio.abc import TaskGroup
 
 from mcpkit._runtime import settle
+from mcpkit.auth.resource import ResourceServer, current_access
 from mcpkit.protocol.context import PROTOCOL_VERSION
 from mcpkit.protocol.errors import INVALID_REQUEST, PARSE_ERROR
+from mcpkit.server.http_auth import Guard
 from mcpkit.server.http_legacy import LegacyEndpoint, SSEOptions
 from mcpkit.server.http_modern import ModernEndpoint
 from mcpkit.server.http_responses import (
@@ -86,6 +88,7 @@ class HTTPSettings:
     sse_poll: Callable[[dict[str, Any]], bool] | None = None
     sse_path: str | None = "/sse"
     messages_path: str | None = "/messages/"
+    auth: ResourceServer | None = None
 
 
 class _Hub:
@@ -155,6 +158,7 @@ class MCPHTTPApp:
         if settings.sse_poll is not None:
             sse = dataclasses.replace(sse, poll=settings.sse_poll)
         self._legacy = LegacyEndpoint(self.sessions, json_response=settings.json_response, sse=sse)
+        self._guard = Guard(settings.auth, settings.path) if settings.auth is not None else None
         self._sse = SSEEndpoint(
             self.sse_sessions,
             messages_path=settings.messages_path or "",
@@ -186,6 +190,10 @@ class MCPHTTPApp:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         route = self._route(scope)
+        guard = self._guard
+        if route is None and guard is not None and guard.is_metadata(_route_path(scope)):
+            await guard.metadata(scope, header_map(scope), send)
+            return
         if route is None:
             await send_json(send, 404, error_body(INVALID_REQUEST, "not found"))
             return
@@ -194,6 +202,21 @@ class MCPHTTPApp:
         if refusal is not None:
             await send_json(send, refusal[0], refusal[1])
             return
+        if guard is None:
+            await self._serve(route, scope, headers, receive, send)
+            return
+        access = await guard.admit(scope, headers, send)
+        if access is None:
+            return
+        caller = current_access.set(access)  # what `ctx.auth` and session binding read
+        try:
+            await self._serve(route, scope, headers, receive, send)
+        finally:
+            current_access.reset(caller)
+
+    async def _serve(
+        self, route: str, scope: Scope, headers: dict[str, str], receive: Receive, send: Send
+    ) -> None:
         tg = await self._hub.ensure_started()
         method = scope["method"]
         if route == _SSE:
@@ -201,7 +224,7 @@ class MCPHTTPApp:
         elif route == _MESSAGES:
             await self._sse_message(method, scope, headers, receive, send)
         else:
-            await self._mcp(method, headers, receive, send, tg)
+            await self._mcp(method, scope, headers, (receive, send), tg)
 
     def _route(self, scope: Scope) -> str | None:
         """Which endpoint a path names (a trailing slash never matters), or None."""
@@ -237,10 +260,16 @@ class MCPHTTPApp:
             await self._sse.post(session, body, send)
 
     async def _mcp(
-        self, method: str, headers: dict[str, str], receive: Receive, send: Send, tg: TaskGroup
+        self,
+        method: str,
+        scope: Scope,
+        headers: dict[str, str],
+        channel: tuple[Receive, Send],
+        tg: TaskGroup,
     ) -> None:
+        receive, send = channel
         if method == "POST":
-            await self._post(headers, receive, send, tg)
+            await self._post(scope, headers, receive, send, tg)
         elif method in {"GET", "DELETE"} and "mcp-session-id" not in headers:
             await send_empty(send, 405, [(b"allow", b"POST")])
         elif method == "GET":
@@ -263,11 +292,13 @@ class MCPHTTPApp:
         return None
 
     async def _post(
-        self, headers: dict[str, str], receive: Receive, send: Send, tg: TaskGroup
+        self, scope: Scope, headers: dict[str, str], receive: Receive, send: Send, tg: TaskGroup
     ) -> None:
         body = await self._body(headers, receive, send)
         message = None if body is None else await _message(body, send)
         if body is None or message is None:
+            return
+        if self._guard is not None and not await self._tool_allowed(message, scope, headers, send):
             return
         if self._is_modern(message, headers):
             await self._modern.post(message, body, headers, receive, send)
@@ -287,6 +318,20 @@ class MCPHTTPApp:
         except anyio.EndOfStream:
             pass  # the client left mid-body: nobody to answer
         return None
+
+    async def _tool_allowed(
+        self, message: dict[str, Any], scope: Scope, headers: dict[str, str], send: Send
+    ) -> bool:
+        """A `tools/call` of a tool registered with `scopes=` needs them (else 403)."""
+        access = current_access.get()
+        params = message.get("params")
+        if message.get("method") != "tools/call" or access is None or not isinstance(params, dict):
+            return True
+        registered = self.server.tools.get(str(params.get("name")))
+        if registered is None or not registered.scopes:
+            return True
+        assert self._guard is not None
+        return await self._guard.allows(access, registered.scopes, scope, headers, send)
 
     def _is_modern(self, message: dict[str, Any], headers: dict[str, str]) -> bool:
         if headers.get("mcp-protocol-version", "").strip() in self.server.modern_versions:
@@ -339,6 +384,7 @@ def http_app(
     sse_poll: Callable[[dict[str, Any]], bool] | None = None,
     sse_path: str | None = "/sse",
     messages_path: str | None = "/messages/",
+    auth: ResourceServer | None = None,
 ) -> MCPHTTPApp:
     """The ASGI app serving `server` over Streamable HTTP (both eras) at `path`, and over the
     2024-11-05 HTTP+SSE transport at `sse_path` and `messages_path`.
@@ -363,6 +409,9 @@ def http_app(
             Default: the server's own `sse_poll`.
         sse_path / messages_path: the old HTTP+SSE transport's stream (GET) and message
             (POST) endpoints, relative to the mount; None for either turns that transport off.
+        auth: protect the endpoints with OAuth access tokens (`mcpkit.auth.ResourceServer`):
+            401/403 with `WWW-Authenticate`, protected-resource metadata at
+            `/.well-known/oauth-protected-resource<path>`, the caller in `ctx.auth`.
     """
     old_transport = sse_path is not None and messages_path is not None
     settings = HTTPSettings(
@@ -379,6 +428,7 @@ def http_app(
         sse_poll=sse_poll if sse_poll is not None else server.sse_poll,
         sse_path="/" + sse_path.strip("/") if old_transport and sse_path else None,
         messages_path="/" + messages_path.lstrip("/") if old_transport and messages_path else None,
+        auth=auth,
     )
     return MCPHTTPApp(server, settings)
 

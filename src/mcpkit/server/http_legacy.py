@@ -25,6 +25,7 @@ from typing import Any, Final
 
 from anyio.abc import TaskGroup
 
+from mcpkit.auth.resource import current_access, principal_of
 from mcpkit.protocol.context import PROGRESS_TOKEN
 from mcpkit.protocol.errors import INTERNAL_ERROR, INVALID_REQUEST, TransportError
 from mcpkit.server.http_responses import (
@@ -177,7 +178,8 @@ class LegacyEndpoint:
             await send_json(send, 400, error_body(INVALID_REQUEST, reason))
             return None
         session = self.sessions.get(session_id.strip())
-        if session is None:
+        if session is None or session.principal != principal_of(current_access.get()):
+            # another caller's session is, to this caller, no session at all
             await send_json(send, 404, error_body(INVALID_REQUEST, "unknown or expired session"))
             return None
         version = headers.get("mcp-protocol-version")
@@ -197,6 +199,7 @@ class LegacyEndpoint:
             busy = "too many sessions; try again later"
             await send_json(send, 503, error_body(INTERNAL_ERROR, busy, message["id"]))
             return
+        session.principal = principal_of(current_access.get())
         post = PostStream(message["id"], sse=False)
         await session.open_post(post)
         try:

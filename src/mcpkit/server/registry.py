@@ -53,13 +53,15 @@ class Registry:
         meta: dict[str, Any] | None = None,
         structured_output: bool | None = None,
         input_schema: dict[str, Any] | None = None,
+        scopes: Sequence[str] = (),
     ) -> Callable[[F], F]:
         """Register a function as a tool: its parameters' type hints give the input schema,
         its return annotation the output schema, its docstring the description.
 
         `input_schema` replaces the derived schema verbatim (the arguments then reach the
         function unvalidated); `Annotated[str, Header("X")]` mirrors a parameter into the
-        `Mcp-Param-X` HTTP header.
+        `Mcp-Param-X` HTTP header; `scopes` are the OAuth scopes a caller's token needs
+        when the HTTP app is protected (`403 insufficient_scope` otherwise: step-up).
         """
 
         def register(function: F) -> F:
@@ -67,6 +69,7 @@ class Registry:
                 function, name=name, title=title, description=description,
                 annotations=annotations, icons=icons, meta=meta,
                 structured_output=structured_output, input_schema=input_schema,
+                scopes=scopes,
             )  # fmt: skip
             return function
 

@@ -28,6 +28,7 @@ import anyio
 import msgspec
 
 from mcpkit._version import __version__
+from mcpkit.auth.resource import current_access, principal_of
 from mcpkit.peer import Peer
 from mcpkit.protocol.connection import Connection
 from mcpkit.protocol.context import SERVER_INFO, has_capability
@@ -331,10 +332,11 @@ class Server(Registry):
         name = getattr(params, "name", None) or getattr(params, "uri", None)
         answers: dict[str, Any] = {}
         state: dict[str, Any] = {}
+        principal = principal_of(current_access.get())  # a state works for its caller only
         sealed = getattr(params, "request_state", msgspec.UNSET)
         if sealed is not msgspec.UNSET:
             opened = self.sealer.open(
-                sealed, method=request.method, name=name, principal=None, now=time.time()
+                sealed, method=request.method, name=name, principal=principal, now=time.time()
             )
             answers, state = dict(opened.get("answers", {})), dict(opened.get("state", {}))
         responses = getattr(params, "input_responses", msgspec.UNSET)
@@ -349,7 +351,7 @@ class Server(Registry):
                 raise
             payload = {"answers": asks.answers, "state": ctx.state}
             token = self.sealer.seal(
-                payload, method=request.method, name=name, principal=None, now=time.time()
+                payload, method=request.method, name=name, principal=principal, now=time.time()
             )
             requests = msgspec.convert(asks.pending, dict[str, InputRequest])
             return InputRequiredResult(

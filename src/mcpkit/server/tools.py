@@ -45,6 +45,7 @@ class RegisteredTool:
     function: Callable[..., Any]
     signature: FunctionSignature
     explicit_schema: bool = False
+    scopes: frozenset[str] = frozenset()
 
 
 def _unset(value: Any) -> Any:
@@ -63,9 +64,11 @@ def make_tool(
     meta: dict[str, Any] | None = None,
     structured_output: bool | None = None,
     input_schema: dict[str, Any] | None = None,
+    scopes: Sequence[str] = (),
 ) -> RegisteredTool:
     """Build a tool from a function (schemas from its type hints, text from its docstring;
-    `input_schema` replaces the derived one, verbatim).
+    `input_schema` replaces the derived one, verbatim; `scopes` are the OAuth scopes a
+    caller needs, checked by a protected HTTP app).
 
     Raises:
         ValueError: the name breaks the spec's naming rules, or an `x-mcp-header`
@@ -93,7 +96,8 @@ def make_tool(
         icons=msgspec.UNSET if not icons else [_convert(icon, Icon) for icon in icons],
         meta=_unset(meta),
     )
-    return RegisteredTool(tool, function, signature, explicit_schema=input_schema is not None)
+    explicit = input_schema is not None
+    return RegisteredTool(tool, function, signature, explicit, frozenset(scopes))
 
 
 def _convert(value: Any, type_: type) -> Any:
