@@ -19,7 +19,9 @@ A bare word given together with `--config` is taken for a config name, so a typo
 
 from __future__ import annotations
 
+import os
 import shlex
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -27,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from mcpkit.cli.targets import split_target
 
 if TYPE_CHECKING:
+    from mcpkit.auth import OAuth
     from mcpkit.client import Client, EraChoice, ServerConfig
 
 __all__ = ["ServerOptions", "UsageError", "open_client", "parse_env"]
@@ -97,10 +100,32 @@ def open_client(server: str, options: ServerOptions) -> Client:
 
 
 def _remote(url: str, options: ServerOptions) -> Client:
-    """A server by URL: Streamable HTTP, or HTTP+SSE when the Client falls back to it."""
+    """A server by URL: Streamable HTTP, or HTTP+SSE when the Client falls back to it; a
+    server that answers 401 gets the OAuth flow in the browser (`cli_oauth`)."""
     from mcpkit.client import Client
 
-    return Client(url, **options.client_options())
+    return Client(url, auth=cli_oauth(), **options.client_options())
+
+
+def cli_oauth() -> OAuth:
+    """OAuth for people at a terminal: the browser step on a loopback port (the URL is
+    printed too, for machines without a browser), tokens kept across runs in
+    `$XDG_CONFIG_HOME/mcpkit/tokens.json` (mode 0600; `MCPKIT_TOKENS` overrides)."""
+    from mcpkit.auth import FileTokenStore, LoopbackRedirect, OAuth
+
+    def show(url: str) -> None:
+        import webbrowser
+
+        print(f"Authorize in your browser: {url}", file=sys.stderr)
+        webbrowser.open(url)
+
+    config = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
+    path = os.environ.get("MCPKIT_TOKENS") or os.path.join(config, "mcpkit", "tokens.json")
+    return OAuth(
+        redirect=LoopbackRedirect(open_browser=show),
+        store=FileTokenStore(path),
+        client_name="mcpkit CLI",
+    )
 
 
 def _from_config(server: str, options: ServerOptions) -> Client | None:
