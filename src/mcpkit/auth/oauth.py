@@ -84,7 +84,8 @@ class OAuth:
     Args:
         redirect: the browser step (default: `HeadlessRedirect`, which works only with
             servers that approve without a person; the CLI passes `LoopbackRedirect`).
-        client_id, client_secret: a pre-registered client; `issuer` binds it to the
+        client_id, client_secret: a pre-registered client (or `private_key`, a PEM, to
+            authenticate with `private_key_jwt`, RFC 7523); `issuer` binds it to the
             authorization server it was registered with (another one is refused).
         client_metadata_url: an https URL of this client's metadata document (CIMD).
         client_name: shown on consent pages; sent in registrations.
@@ -104,6 +105,7 @@ class OAuth:
         redirect: RedirectHandler | None = None,
         client_id: str | None = None,
         client_secret: str | None = None,
+        private_key: str | None = None,
         issuer: str | None = None,
         client_metadata_url: str | None = None,
         client_name: str = "mcpkit",
@@ -120,6 +122,7 @@ class OAuth:
         self.redirect = redirect if redirect is not None else HeadlessRedirect()
         self._client_id = client_id
         self._client_secret = client_secret
+        self._private_key = private_key
         self._bound_issuer = issuer
         self._metadata_url = client_metadata_url
         self._client_name = client_name
@@ -296,34 +299,42 @@ class OAuth:
 
     async def _identity(self, server: ServerMetadata) -> dict[str, Any]:
         """This client's identity at `server` (see the module docstring for the order)."""
+        if self._client_id is not None:
+            return self._preregistered(server)
         key = registration_key(server.issuer)
         stored = await self.store.load(key)
         if stored is not None and isinstance(stored.get("client_id"), str):
             return stored
-        if self._client_id is not None:
-            if self._bound_issuer is not None and self._bound_issuer != server.issuer:
-                raise OAuthFlowError(
-                    f"the pre-registered client {self._client_id!r} belongs to "
-                    f"{self._bound_issuer}, and {server.issuer} now authorizes this server"
-                )
-            identity = {
-                "client_id": self._client_id,
-                "client_secret": self._client_secret,
-                "method": self._auth_method or _method_for(server, self._client_secret),
-            }
-        elif self._metadata_url is not None and server.flag(
-            "client_id_metadata_document_supported"
-        ):
+        if self._metadata_url is not None and server.flag("client_id_metadata_document_supported"):
             return {"client_id": self._metadata_url, "method": "none"}  # portable: not stored
-        elif server.registration_endpoint is not None:
-            identity = await self._register(server)
-        else:
+        if server.registration_endpoint is None:
             raise OAuthFlowError(
                 f"no way to be a client of {server.issuer}: it offers no registration, the "
                 "server does not accept client metadata documents, and no client_id was given"
             )
+        identity = await self._register(server)
         await self.store.save(key, identity)
         return identity
+
+    def _preregistered(self, server: ServerMetadata) -> dict[str, Any]:
+        """The identity given to the constructor (never stored: it lives in the caller's
+        configuration, private keys included)."""
+        if self._bound_issuer is not None and self._bound_issuer != server.issuer:
+            raise OAuthFlowError(
+                f"the pre-registered client {self._client_id!r} belongs to "
+                f"{self._bound_issuer}, and {server.issuer} now authorizes this server"
+            )
+        if self._private_key is not None:
+            return {
+                "client_id": self._client_id,
+                "method": "private_key_jwt",
+                "private_key": self._private_key,
+            }
+        return {
+            "client_id": self._client_id,
+            "client_secret": self._client_secret,
+            "method": self._auth_method or _method_for(server, self._client_secret),
+        }
 
     async def _register(self, server: ServerMetadata) -> dict[str, Any]:
         """Dynamic Client Registration (RFC 7591)."""
