@@ -42,11 +42,13 @@ pytest: $(STAMP)
 	MCPKIT_NPM_DIR=$(abspath $(NPM_DIR)) $(BIN)/pytest -q
 
 # The official conformance suite against `mcpkit server everything` over HTTP (server side) and
-# conformance/client.py (client side), both eras + extensions; the expected-failures files may
+# conformance/client.py (client side), both eras + extensions, and `mcpkit auth-server` (the
+# authorization-server scenarios); the expected-failures files may
 # only shrink.
 conformance: $(STAMP)
 	conformance/run-server
 	conformance/run-client
+	conformance/run-authorization
 
 # mcpkit against the official Python SDK, side by side (bench/run.py --help for options;
 # bench/RESULTS.md for recorded numbers).

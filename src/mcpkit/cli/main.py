@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mcpkit._version import __version__
 from mcpkit.cli import verbs
@@ -49,7 +49,54 @@ def _parser() -> argparse.ArgumentParser:
     server = sub.add_parser("server", help="run a pre-built server (e.g. `everything`)")
     server.add_argument("name", help="the pre-built server's name")
     _transport_option(server)
+    _auth_server_parser(sub)
     return parser
+
+
+def _auth_server_parser(sub: Any) -> None:
+    auth = sub.add_parser(
+        "auth-server", help="run a development OAuth authorization server (NOT for production)"
+    )
+    auth.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback)")
+    auth.add_argument("--port", type=int, default=9000, help="port (default: 9000)")
+    auth.add_argument("--issuer", help="its public URL (default: http://HOST:PORT)")
+    auth.add_argument(
+        "--auto-approve", action="store_true", help="skip the consent page (tests, conformance)"
+    )
+    auth.add_argument("--scopes", help="comma-separated scopes it grants")
+    auth.add_argument(
+        "--client",
+        action="append",
+        default=[],
+        metavar="ID:SECRET:REDIRECT_URI",
+        help="pre-register a client (an empty SECRET makes it public); repeatable",
+    )
+
+
+def _auth_server(args: argparse.Namespace) -> int:
+    """Serve the development authorization server until interrupted."""
+    import uvicorn
+
+    from mcpkit._runtime import run
+    from mcpkit.auth.dev_authorization import DevAuthorizationServer
+
+    issuer = args.issuer or f"http://{args.host}:{args.port}"
+    scopes = args.scopes.split(",") if args.scopes else None
+    dev = DevAuthorizationServer(issuer, auto_approve=args.auto_approve, scopes=scopes)
+    for spec in args.client:
+        client_id, secret, redirect = [*spec.split(":", 2), "", ""][:3]
+        dev.add_client(client_id, secret or None, [redirect] if redirect else [])
+    print(
+        "mcpkit: DEVELOPMENT authorization server — in memory, no users, NOT FOR PRODUCTION\n"
+        f"mcpkit: issuer {issuer}",
+        file=sys.stderr,
+    )
+    config = uvicorn.Config(dev.app, host=args.host, port=args.port, log_level="warning")
+    try:
+        run(uvicorn.Server(config).serve)
+    except KeyboardInterrupt:
+        return 130
+    return 0
 
 
 def _transport_option(parser: argparse.ArgumentParser) -> None:
@@ -75,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command in verbs.VERBS:
         return verbs.run_verb(args)
+    if args.command == "auth-server":
+        return _auth_server(args)
     if args.command in ("run", "server"):
         from mcpkit.cli import targets
 
