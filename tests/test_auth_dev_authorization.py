@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -263,3 +264,57 @@ async def test_a_protected_server_can_check_opaque_use_of_tokens_by_introspectio
                 url, json={}, headers={"Authorization": f"Bearer {wrong.json()['access_token']}"}
             )
             assert refused.status_code == 401  # introspection says active, but not for this server
+
+
+async def test_a_client_id_metadata_document_is_fetched_checked_and_guarded() -> None:
+    documents: dict[str, Any] = {}
+
+    async def serve_document(scope: Any, receive: Any, send: Any) -> None:
+        body = json.dumps(documents.get(scope["path"], {})).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    async with serve_app(serve_document, lifespan="off") as site:
+        url = f"{site}/client.json"
+        documents["/client.json"] = {
+            "client_id": url,
+            "client_name": "Doc Client",
+            "redirect_uris": [REDIRECT],
+        }
+        documents["/liar.json"] = {
+            "client_id": "https://someone-else.example/c",
+            "redirect_uris": [REDIRECT],
+        }
+        async with (
+            authorization_server(auto_approve=True, allow_private_cimd=True) as (issuer, _),
+            httpx.AsyncClient() as http,
+        ):
+            code = await code_for(http, issuer, url)
+            verifier, _ = pkce()
+            form = {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": REDIRECT,
+                "code_verifier": verifier,
+                "client_id": url,
+            }
+            assert (await http.post(f"{issuer}/token", data=form)).status_code == 200
+            liar = {
+                "client_id": f"{site}/liar.json",
+                "redirect_uri": REDIRECT,
+                "response_type": "code",
+            }
+            assert (await http.get(f"{issuer}/authorize", params=liar)).status_code == 400
+        async with (
+            authorization_server(auto_approve=True) as (issuer, _),
+            httpx.AsyncClient() as http,
+        ):
+            guarded = {"client_id": url, "redirect_uri": REDIRECT, "response_type": "code"}
+            response = await http.get(f"{issuer}/authorize", params=guarded)
+            assert response.status_code == 400  # a loopback (and http) document is not fetched

@@ -7,7 +7,8 @@ gone at exit; there are no users (the one who approves is "user"), no rate limit
 persistence of keys — which is exactly why it must never face the internet.
 
 What it does, per the RFCs MCP relies on: RFC 8414 metadata (also at the OpenID path),
-RFC 7591 registration (redirect URIs must be https or loopback http), the authorization
+RFC 7591 registration (redirect URIs must be https or loopback http), Client ID Metadata
+Documents (an https `client_id` is fetched, with an SSRF guard), the authorization
 code grant with PKCE S256 required, an exact redirect URI match, `state` and RFC 9207 `iss`
 on the way back, RFC 8707 `resource` carried into the token's audience, a consent page
 (or `auto_approve`), refresh tokens rotated on use, `client_credentials` for confidential
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 __all__ = ["DevAuthorizationServer", "dev_authorization_server"]
 
+import asyncio
 import base64
 import hashlib
 import html
@@ -91,7 +93,9 @@ class DevAuthorizationServer:
         auto_approve: bool = False,
         scopes: list[str] | None = None,
         access_token_ttl: int = 3600,
+        allow_private_cimd: bool = False,
     ) -> None:
+        self.allow_private_cimd = allow_private_cimd  # tests serve documents on 127.0.0.1
         self.issuer = issuer  # exactly as given: clients compare it as a string
         self.auto_approve = auto_approve
         self.scopes = scopes or ["mcp:tools", "mcp:admin", "offline_access"]
@@ -157,7 +161,7 @@ class DevAuthorizationServer:
                 ],
                 "scopes_supported": self.scopes,
                 "authorization_response_iss_parameter_supported": True,
-                "client_id_metadata_document_supported": False,
+                "client_id_metadata_document_supported": True,
             }
         )
 
@@ -208,7 +212,9 @@ class DevAuthorizationServer:
         if request.method == "POST":
             return await self._decide(request)
         query = dict(request.query_params)
-        client = self.clients.get(query.get("client_id", ""))
+        client = self.clients.get(query.get("client_id", "")) or await self._document_client(
+            query.get("client_id", "")
+        )
         if client is None or query.get("redirect_uri") not in client.redirect_uris:
             why = "unknown client, or a redirect_uri it did not register"
             return HTMLResponse(f"<p>Authorization refused: {why}.</p>", 400)
@@ -224,6 +230,32 @@ class DevAuthorizationServer:
         csrf = secrets.token_urlsafe(16)
         self._consents[csrf] = query
         return HTMLResponse(self._consent_page(client, query, csrf))
+
+    async def _document_client(self, url: str) -> _Client | None:
+        """A client identified by its metadata document's URL (CIMD), fetched now: https
+        with a path (http too, and private addresses, only with `allow_private_cimd`), at
+        most 64 KB, no redirects, and `client_id` in it must be the URL itself."""
+        parts = urllib.parse.urlsplit(url)
+        secure = parts.scheme == "https" or (self.allow_private_cimd and parts.scheme == "http")
+        if not secure or parts.path in ("", "/") or not parts.hostname:
+            return None
+        if not self.allow_private_cimd and not await _public_host(parts.hostname):
+            return None  # the SSRF guard: never fetch from inside the network
+        import httpx
+
+        try:
+            async with httpx.AsyncClient(timeout=5, follow_redirects=False) as http:
+                response = await http.get(url, headers={"Accept": "application/json"})
+            document = response.json() if len(response.content) <= 65536 else None
+        except (httpx.HTTPError, ValueError):
+            return None
+        if response.status_code != 200 or not isinstance(document, dict):
+            return None
+        uris = document.get("redirect_uris")
+        if document.get("client_id") != url or not isinstance(uris, list):
+            return None
+        name = str(document.get("client_name") or url)
+        return _Client(url, None, "none", [u for u in uris if isinstance(u, str)], [], name)
 
     def _consent_page(self, client: _Client, query: dict[str, str], csrf: str) -> str:
         host = urllib.parse.urlsplit(query["redirect_uri"]).netloc
@@ -250,6 +282,11 @@ class DevAuthorizationServer:
         return self._approve(query)
 
     def _approve(self, query: dict[str, str]) -> Response:
+        if query["client_id"] not in self.clients and query["client_id"].startswith("http"):
+            # a CIMD client: remember it for the token request (public, no secret)
+            self.clients[query["client_id"]] = _Client(
+                query["client_id"], None, "none", [query["redirect_uri"]], [], "metadata client"
+            )
         code = secrets.token_urlsafe(24)
         self._codes[code] = _Code(
             client_id=query["client_id"],
@@ -394,6 +431,20 @@ class DevAuthorizationServer:
         if claims is None:
             return JSONResponse({"active": False})
         return JSONResponse({"active": True, "token_type": "Bearer", **claims})
+
+
+async def _public_host(host: str) -> bool:
+    """Whether every address `host` resolves to is public (not loopback, private,
+    link-local, reserved or multicast)."""
+    import ipaddress
+    import socket
+
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError:
+        return False
+    addresses = {ipaddress.ip_address(info[4][0]) for info in infos}
+    return bool(addresses) and all(address.is_global for address in addresses)
 
 
 def dev_authorization_server(issuer: str, **options: Any) -> Starlette:
