@@ -234,3 +234,68 @@ async def test_the_official_sdk_oauth_client_against_a_protected_mcpkit_server()
                     result = await client.call_tool("whoami", {})
         assert redirected, "the SDK never went through the authorization server"
         assert "mcp:tools" in result.content[0].text.split(": ")[1].split()  # type: ignore[union-attr]
+
+
+@ERAS
+async def test_mcpkit_client_against_a_server_protected_by_the_official_sdk(era: EraChoice) -> None:
+    """The SDK's resource-server pieces, composed as its `simple-auth` example does (an
+    `MCPServer` with `AuthSettings` and a token verifier that introspects at the
+    authorization server), with the development server as that authorization server."""
+    from mcp.server.auth.provider import AccessToken as SdkAccessToken
+    from mcp.server.auth.settings import AuthSettings
+    from mcp.server.mcpserver import MCPServer
+
+    async with authorization_server() as issuer:
+        async with httpx.AsyncClient() as http:
+            registered = await http.post(
+                f"{issuer}/register", json={"redirect_uris": ["http://127.0.0.1:1/cb"]}
+            )
+        rs_id, rs_secret = registered.json()["client_id"], registered.json()["client_secret"]
+
+        class Introspecting:
+            async def verify_token(self, token: str) -> SdkAccessToken | None:
+                async with httpx.AsyncClient() as http:
+                    answer = await http.post(
+                        f"{issuer}/introspect", data={"token": token}, auth=(rs_id, rs_secret)
+                    )
+                claims = answer.json()
+                if not claims.get("active"):
+                    return None
+                return SdkAccessToken(
+                    token=token,
+                    client_id=claims["client_id"],
+                    scopes=claims["scope"].split(),
+                    expires_at=claims["exp"],
+                    resource=claims["aud"],
+                )
+
+        app: dict[str, Any] = {}
+
+        async def forward(scope: Any, receive: Any, send: Any) -> None:
+            await app["asgi"](scope, receive, send)
+
+        async with serve_app(forward, lifespan="off") as base:  # the SDK's is entered below
+            url = f"{base}/mcp"
+            sdk = MCPServer(
+                "sdk-protected",
+                token_verifier=Introspecting(),
+                auth=AuthSettings(
+                    issuer_url=issuer,  # type: ignore[arg-type]
+                    resource_server_url=url,  # type: ignore[arg-type]
+                    required_scopes=["mcp:tools"],
+                    validate_token_resource=True,  # refuse tokens for another resource
+                ),
+            )
+
+            @sdk.tool()
+            def add(a: int, b: int) -> str:
+                """Add two integers."""
+                return str(a + b)
+
+            app["asgi"] = sdk.streamable_http_app()
+            with anyio.fail_after(TIMEOUT):
+                async with (
+                    app["asgi"].router.lifespan_context(app["asgi"]),
+                    Client(url, era=era, auth=oauth(scopes=["mcp:tools"])) as client,
+                ):
+                    assert text(await client.call_tool("add", {"a": 2, "b": 40})) == "42"

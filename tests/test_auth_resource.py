@@ -36,6 +36,7 @@ PUBLIC_PEM = (
     .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     .decode()
 )
+ASKS: dict[str, Any] = {"elicitation": {"form": {}}}  # what `confirm` needs the client to have declared
 LEGACY_HEADERS = {
     "content-type": "application/json",
     "accept": "application/json, text/event-stream",
@@ -57,6 +58,14 @@ def make_server() -> Server:
         """Who the token says is calling."""
         assert ctx.auth is not None
         return f"{ctx.auth.subject} via {ctx.auth.client_id}: {' '.join(sorted(ctx.auth.scopes))}"
+
+    @server.tool()
+    async def confirm(ctx: Context) -> str:
+        """Asks before answering (in modern: a round trip with a sealed requestState)."""
+        answer = await ctx.elicit(
+            "Sure?", {"type": "object", "properties": {"ok": {"type": "boolean"}}}, key="ok"
+        )
+        return f"answered {answer.action}"
 
     @server.tool(scopes=["mcp:admin"])
     async def reset() -> str:
@@ -220,3 +229,24 @@ async def test_jwks_keys_are_fetched_from_the_authorization_server() -> None:
             with anyio.fail_after(10):
                 response = await http.post(url, content=initialize(), headers=bearer(signed))
             assert response.status_code == 200
+
+
+async def test_a_sealed_request_state_works_only_for_the_caller_it_was_made_for() -> None:
+    from mcpkit.protocol.errors import InvalidParams
+    from mcpkit.protocol.types import InputRequiredResult
+
+    async with protected() as url:
+        ada = {"Authorization": f"Bearer {token(url, sub='ada')}"}
+        eve = {"Authorization": f"Bearer {token(url, sub='eve')}"}
+        async with Client(url, era="modern", headers=ada, capabilities=ASKS) as client:
+            first = await client.request("tools/call", {"name": "confirm"})
+            assert isinstance(first, InputRequiredResult)
+            state = first.request_state
+        answer = {"ok": {"action": "accept", "content": {"ok": True}}}
+        follow_up = {"name": "confirm", "requestState": state, "inputResponses": answer}
+        async with Client(url, era="modern", headers=eve, capabilities=ASKS) as client:
+            with pytest.raises(InvalidParams):
+                await client.request("tools/call", follow_up)
+        async with Client(url, era="modern", headers=ada, capabilities=ASKS) as client:
+            done = await client.request("tools/call", follow_up)
+            assert done.content[0].text == "answered accept"
