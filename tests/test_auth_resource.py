@@ -36,7 +36,7 @@ PUBLIC_PEM = (
     .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     .decode()
 )
-ASKS: dict[str, Any] = {"elicitation": {"form": {}}}  # what `confirm` needs the client to have declared
+ASKS: dict[str, Any] = {"elicitation": {"form": {}}}  # `confirm` asks the client
 LEGACY_HEADERS = {
     "content-type": "application/json",
     "accept": "application/json, text/event-stream",
