@@ -250,3 +250,24 @@ async def test_a_sealed_request_state_works_only_for_the_caller_it_was_made_for(
         async with Client(url, era="modern", headers=ada, capabilities=ASKS) as client:
             done = await client.request("tools/call", follow_up)
             assert done.content[0].text == "answered accept"
+
+
+async def test_an_old_http_sse_session_belongs_to_whoever_opened_it() -> None:
+    async with protected() as url, httpx.AsyncClient() as http:
+        sse = url.replace("/mcp", "/sse")
+        headers = {"authorization": f"Bearer {token(url, sub='ada')}"}
+        assert (await http.get(sse)).status_code == 401
+        async with http.stream("GET", sse, headers=headers) as stream:
+            lines = stream.aiter_lines()
+            endpoint = ""
+            with anyio.fail_after(5):
+                async for line in lines:
+                    if line.startswith("data:"):
+                        endpoint = line.removeprefix("data:").strip()
+                        break
+            target = url.replace("/mcp", "") + endpoint
+            ping = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "ping"}).encode()
+            theirs = await http.post(target, content=ping, headers=bearer(token(url, sub="eve")))
+            assert theirs.status_code == 404
+            mine = await http.post(target, content=ping, headers=bearer(token(url, sub="ada")))
+            assert mine.status_code == 202

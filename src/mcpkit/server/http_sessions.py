@@ -112,6 +112,7 @@ class ServedSession:
 
     def __init__(self, session_id: str, clock: Callable[[], float]) -> None:
         self.id = session_id
+        self.principal: str | None = None  # who opened it (a protected app): only they may use it
         self._clock = clock
         self.last_active = clock()
         self.ended = False
@@ -199,7 +200,6 @@ class LegacySession(ServedSession):
         super().__init__(session_id, clock)
         self.store: EventStore = store if store is not None else MemoryEventStore()
         self.version: str | None = None
-        self.principal: str | None = None  # who opened it (a protected app): only they may use it
         self._posts: dict[tuple[str, Any], PostStream] = {}
         self.get_log = EventLog()
         self.get_open = False

@@ -32,6 +32,7 @@ from urllib.parse import parse_qs
 import anyio
 from anyio.abc import TaskGroup
 
+from mcpkit.auth.resource import current_access, principal_of
 from mcpkit.protocol.errors import INTERNAL_ERROR, INVALID_REQUEST, BrokenError, TransportError
 from mcpkit.server.http_responses import (
     Receive,
@@ -99,6 +100,7 @@ class SSEEndpoint:
             busy = "too many sessions; try again later"
             await send_json(send, 503, error_body(INTERNAL_ERROR, busy))
             return
+        session.principal = principal_of(current_access.get())
         try:
             await start_sse(send)
             endpoint = self.endpoint_uri(scope, session.id)
@@ -134,6 +136,8 @@ class SSEEndpoint:
             await send_json(send, 400, error_body(INVALID_REQUEST, reason))
             return None
         session = self.sessions.get(values[0])
+        if session is not None and session.principal != principal_of(current_access.get()):
+            session = None  # another caller's session is, to this caller, no session at all
         if session is None:
             reason = "unknown or ended session: open a new one with a GET of the SSE endpoint"
             await send_json(send, 404, error_body(INVALID_REQUEST, reason))
