@@ -318,3 +318,132 @@ async def test_a_client_id_metadata_document_is_fetched_checked_and_guarded() ->
             guarded = {"client_id": url, "redirect_uri": REDIRECT, "response_type": "code"}
             response = await http.get(f"{issuer}/authorize", params=guarded)
             assert response.status_code == 400  # a loopback (and http) document is not fetched
+
+
+async def test_a_loopback_redirect_may_come_back_on_another_port() -> None:
+    """RFC 8252 §7.3: a native app registers once and takes a free port per run (mcpkit's
+    own `LoopbackRedirect` with a stored registration does)."""
+    async with authorization_server(auto_approve=True) as (issuer, _), httpx.AsyncClient() as http:
+        client = await register(http, issuer)
+        code = await code_for(
+            http, issuer, client["client_id"], redirect_uri="http://127.0.0.1:2/callback"
+        )
+        verifier, _ = pkce()
+        form = {"grant_type": "authorization_code", "code": code, "code_verifier": verifier}
+        auth = (client["client_id"], client["client_secret"])
+        registered_port = await http.post(
+            f"{issuer}/token", data={**form, "redirect_uri": REDIRECT}, auth=auth
+        )
+        assert registered_port.json()["error"] == "invalid_grant"  # the token request: exact
+        for other in ("http://127.0.0.1:2/elsewhere", "http://localhost:2/callback"):
+            query = {"client_id": client["client_id"], "redirect_uri": other}
+            refused = await http.get(f"{issuer}/authorize", params=query)
+            assert refused.status_code == 400 and "location" not in refused.headers
+
+
+async def test_the_audience_is_the_one_authorized_at_the_token_and_refresh_requests() -> None:
+    async with authorization_server(auto_approve=True) as (issuer, _), httpx.AsyncClient() as http:
+        client = await register(http, issuer, grant_types=["authorization_code", "refresh_token"])
+        auth = (client["client_id"], client["client_secret"])
+        verifier, _ = pkce()
+        form = {
+            "grant_type": "authorization_code",
+            "redirect_uri": REDIRECT,
+            "code_verifier": verifier,
+        }
+        unnamed = await code_for(http, issuer, client["client_id"])
+        other = {"resource": "https://other.example/mcp"}
+        added = await http.post(
+            f"{issuer}/token", data={**form, "code": unnamed, **other}, auth=auth
+        )
+        assert added.json()["error"] == "invalid_target"
+        mine = "https://mine.example/mcp"
+        code = await code_for(http, issuer, client["client_id"], resource=mine)
+        tokens = (await http.post(f"{issuer}/token", data={**form, "code": code}, auth=auth)).json()
+        refresh = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+        moved = await http.post(f"{issuer}/token", data={**refresh, **other}, auth=auth)
+        assert moved.json()["error"] == "invalid_target"
+        kept = (await http.post(f"{issuer}/token", data=refresh, auth=auth)).json()
+        claims = jwt.decode(kept["access_token"], options={"verify_signature": False})
+        assert claims["aud"] == mine  # and the refused attempt did not burn the token
+
+
+async def test_only_the_client_a_token_was_issued_to_revokes_it() -> None:
+    async with authorization_server(auto_approve=True) as (issuer, _), httpx.AsyncClient() as http:
+        owner = await register(http, issuer, grant_types=["authorization_code", "refresh_token"])
+        stranger = await register(http, issuer)
+        auth = (owner["client_id"], owner["client_secret"])
+        verifier, _ = pkce()
+        code = await code_for(http, issuer, owner["client_id"])
+        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT}
+        tokens = (
+            await http.post(f"{issuer}/token", data={**form, "code_verifier": verifier}, auth=auth)
+        ).json()
+        token = {"token": tokens["refresh_token"]}
+        assert (await http.post(f"{issuer}/revoke", data=token)).status_code == 401
+        theirs = (stranger["client_id"], stranger["client_secret"])
+        assert (await http.post(f"{issuer}/revoke", data=token, auth=theirs)).status_code == 200
+        refresh = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+        assert (await http.post(f"{issuer}/token", data=refresh, auth=auth)).status_code == 200
+
+
+async def test_registration_refuses_grants_it_does_not_know() -> None:
+    async with authorization_server() as (issuer, _), httpx.AsyncClient() as http:
+        for body in (
+            {"grant_types": "authorization_code"},
+            {"grant_types": ["password"]},
+            {"grant_types": ["client_credentials"], "token_endpoint_auth_method": "none"},
+        ):
+            response = await http.post(
+                f"{issuer}/register", json={"redirect_uris": [REDIRECT], **body}
+            )
+            assert response.status_code == 400
+            assert response.json()["error"] == "invalid_client_metadata"
+
+
+async def test_a_client_metadata_document_is_read_afresh_and_never_past_64_kb() -> None:
+    documents: dict[str, bytes] = {}
+
+    async def serve_document(scope: Any, receive: Any, send: Any) -> None:
+        start = {"type": "http.response.start", "status": 200, "headers": []}
+        await send(start)
+        body = documents[scope["path"]]
+        for at in range(0, len(body), 65536):  # streamed: the server must stop reading
+            await send(
+                {"type": "http.response.body", "body": body[at : at + 65536], "more_body": True}
+            )
+        await send({"type": "http.response.body", "body": b""})
+
+    async with serve_app(serve_document, lifespan="off") as site:
+        url, huge = f"{site}/client.json", f"{site}/huge.json"
+        other = "http://127.0.0.1:1/other"
+        document = {
+            "client_id": url,
+            "client_name": "Doc Client",
+            "redirect_uris": [REDIRECT, other],
+        }
+        documents["/client.json"] = json.dumps(document).encode()
+        documents["/huge.json"] = json.dumps({"client_id": huge, "pad": " " * 10_000_000}).encode()
+        async with (
+            authorization_server(allow_private_cimd=True) as (issuer, _),
+            httpx.AsyncClient() as http,
+        ):
+            _, challenge = pkce()
+            query = {
+                "response_type": "code",
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+            }
+            for redirect in (REDIRECT, other):  # every URI the document lists, by its name
+                page = await http.get(
+                    f"{issuer}/authorize",
+                    params={**query, "client_id": url, "redirect_uri": redirect},
+                )
+                assert page.status_code == 200 and "Doc Client" in page.text
+                assert page.headers["x-frame-options"] == "DENY"
+            documents["/client.json"] = json.dumps({**document, "redirect_uris": [other]}).encode()
+            withdrawn = {**query, "client_id": url, "redirect_uri": REDIRECT}
+            assert (await http.get(f"{issuer}/authorize", params=withdrawn)).status_code == 400
+            with anyio.fail_after(2):
+                too_big = {**query, "client_id": huge, "redirect_uri": REDIRECT}
+                assert (await http.get(f"{issuer}/authorize", params=too_big)).status_code == 400

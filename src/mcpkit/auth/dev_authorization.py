@@ -24,6 +24,7 @@ import asyncio
 import base64
 import hashlib
 import html
+import json
 import secrets
 import time
 import urllib.parse
@@ -39,6 +40,10 @@ from starlette.routing import Route
 
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 _CODE_TTL = 60.0
+_DOCUMENT_LIMIT = 65536  # bytes of a client metadata document, at most
+_PENDING_CONSENTS = 1000  # consent forms kept; the oldest goes first
+_GRANTS = ("authorization_code", "refresh_token", "client_credentials")
+_FRAMING = {"X-Frame-Options": "DENY", "Content-Security-Policy": "frame-ancestors 'none'"}
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
@@ -83,6 +88,28 @@ def _redirect_ok(uri: str) -> bool:
     return secure and not parts.fragment
 
 
+def _redirect_matches(given: str, registered: list[str]) -> bool:
+    """An exact match, except that a loopback IP literal's port may differ: native apps
+    take a free port per run (RFC 8252 §7.3, OAuth 2.1 §8.4.2: the server MUST allow it)."""
+    if given in registered:
+        return True
+    parts = urllib.parse.urlsplit(given)
+    if parts.scheme != "http" or parts.hostname not in ("127.0.0.1", "::1"):
+        return False
+    shape = (parts.scheme, parts.hostname, parts.path, parts.query)
+    for uri in registered:
+        other = urllib.parse.urlsplit(uri)
+        if (other.scheme, other.hostname, other.path, other.query) == shape:
+            return True
+    return False
+
+
+def _resource_ok(resource: str) -> bool:
+    """RFC 8707 §2: an absolute URI without a fragment."""
+    parts = urllib.parse.urlsplit(resource)
+    return bool(parts.scheme and parts.netloc) and not parts.fragment
+
+
 class DevAuthorizationServer:
     """The server's state and endpoints (see the module docstring); `app` is its ASGI app."""
 
@@ -105,6 +132,7 @@ class DevAuthorizationServer:
         self._refresh: dict[str, _Refresh] = {}
         self._revoked: set[str] = set()  # access token jti
         self._consents: dict[str, dict[str, str]] = {}  # CSRF token → the authorize request
+        self._documents: dict[str, _Client] = {}  # CIMD clients, as last fetched
         self._key = ec.generate_private_key(ec.SECP256R1())
         self._kid = secrets.token_hex(4)
         self.app = Starlette(routes=self._routes())
@@ -186,6 +214,12 @@ class DevAuthorizationServer:
         if method not in ("none", "client_secret_basic", "client_secret_post"):
             return _oauth_error("invalid_client_metadata", f"unsupported auth method {method}")
         grants = body.get("grant_types") or ["authorization_code"]
+        if not isinstance(grants, list) or not all(g in _GRANTS for g in grants):
+            why = f"grant_types must be a list of {', '.join(_GRANTS)}"
+            return _oauth_error("invalid_client_metadata", why)
+        if "client_credentials" in grants and method == "none":
+            why = "client_credentials needs a confidential client"
+            return _oauth_error("invalid_client_metadata", why)
         client = _Client(
             client_id=secrets.token_urlsafe(12),
             secret=None if method == "none" else secrets.token_urlsafe(24),
@@ -215,13 +249,18 @@ class DevAuthorizationServer:
         client = self.clients.get(query.get("client_id", "")) or await self._document_client(
             query.get("client_id", "")
         )
-        if client is None or query.get("redirect_uri") not in client.redirect_uris:
+        if client is None or not _redirect_matches(
+            query.get("redirect_uri", ""), client.redirect_uris
+        ):
             why = "unknown client, or a redirect_uri it did not register"
             return HTMLResponse(f"<p>Authorization refused: {why}.</p>", 400)
         if query.get("response_type") != "code":
             return self._back(query, error="unsupported_response_type")
         if query.get("code_challenge_method") != "S256" or not query.get("code_challenge"):
             return self._back(query, error="invalid_request", description="PKCE S256 is required")
+        if "resource" in query and not _resource_ok(query["resource"]):
+            why = "resource must be an absolute URI without a fragment"
+            return self._back(query, error="invalid_target", description=why)
         unknown = [s for s in query.get("scope", "").split() if s not in self.scopes]
         if unknown:
             return self._back(query, error="invalid_scope", description=" ".join(unknown))
@@ -229,7 +268,10 @@ class DevAuthorizationServer:
             return self._approve(query)
         csrf = secrets.token_urlsafe(16)
         self._consents[csrf] = query
-        return HTMLResponse(self._consent_page(client, query, csrf))
+        if len(self._consents) > _PENDING_CONSENTS:
+            del self._consents[next(iter(self._consents))]
+        page = self._consent_page(client, query, csrf)
+        return HTMLResponse(page, headers={**_NO_STORE, **_FRAMING})
 
     async def _document_client(self, url: str) -> _Client | None:
         """A client identified by its metadata document's URL (CIMD), fetched now: https
@@ -244,18 +286,19 @@ class DevAuthorizationServer:
         import httpx
 
         try:
-            async with httpx.AsyncClient(timeout=5, follow_redirects=False) as http:
-                response = await http.get(url, headers={"Accept": "application/json"})
-            document = response.json() if len(response.content) <= 65536 else None
+            document = json.loads(await _capped_get(url))
         except (httpx.HTTPError, ValueError):
             return None
-        if response.status_code != 200 or not isinstance(document, dict):
+        uris = document.get("redirect_uris") if isinstance(document, dict) else None
+        if not isinstance(uris, list) or document.get("client_id") != url:
             return None
-        uris = document.get("redirect_uris")
-        if document.get("client_id") != url or not isinstance(uris, list):
-            return None
+        if document.get("token_endpoint_auth_method", "none") != "none":
+            return None  # a document cannot hold a secret; private_key_jwt is not offered
         name = str(document.get("client_name") or url)
-        return _Client(url, None, "none", [u for u in uris if isinstance(u, str)], [], name)
+        grants = ["authorization_code", "refresh_token"]
+        client = _Client(url, None, "none", [u for u in uris if isinstance(u, str)], grants, name)
+        self._documents[url] = client  # for the token endpoint
+        return client
 
     def _consent_page(self, client: _Client, query: dict[str, str], csrf: str) -> str:
         host = urllib.parse.urlsplit(query["redirect_uri"]).netloc
@@ -282,11 +325,6 @@ class DevAuthorizationServer:
         return self._approve(query)
 
     def _approve(self, query: dict[str, str]) -> Response:
-        if query["client_id"] not in self.clients and query["client_id"].startswith("http"):
-            # a CIMD client: remember it for the token request (public, no secret)
-            self.clients[query["client_id"]] = _Client(
-                query["client_id"], None, "none", [query["redirect_uri"]], [], "metadata client"
-            )
         code = secrets.token_urlsafe(24)
         self._codes[code] = _Code(
             client_id=query["client_id"],
@@ -322,7 +360,7 @@ class DevAuthorizationServer:
             client_id, secret = urllib.parse.unquote(raw_id), urllib.parse.unquote(raw_secret)
         else:
             client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
-        client = self.clients.get(client_id)
+        client = self.clients.get(client_id) or self._documents.get(client_id)
         if client is None:
             return None
         if client.secret is None:
@@ -356,18 +394,20 @@ class DevAuthorizationServer:
         digest = hashlib.sha256(form.get("code_verifier", "").encode()).digest()
         if base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != code.challenge:
             return _oauth_error("invalid_grant", "the PKCE verifier does not match")
-        resource = form.get("resource") or code.resource
-        if code.resource is not None and resource != code.resource:
+        if form.get("resource", code.resource) != code.resource:
             return _oauth_error("invalid_target", "resource differs from the authorization's")
+        resource = code.resource
         refresh = "offline_access" in code.scopes or "refresh_token" in client.grant_types
         return self._issue(client, code.scopes, resource, refresh=refresh, subject="user")
 
     def _redeem_refresh(self, client: _Client, form: dict[str, str]) -> Response:
-        old = self._refresh.pop(form.get("refresh_token", ""), None)  # rotated: used once
+        old = self._refresh.get(form.get("refresh_token", ""))
         if old is None or old.client_id != client.client_id:
             return _oauth_error("invalid_grant", "unknown or already used refresh token")
-        resource = form.get("resource") or old.resource
-        return self._issue(client, old.scopes, resource, refresh=True, subject="user")
+        if form.get("resource", old.resource) != old.resource:
+            return _oauth_error("invalid_target", "resource differs from the authorization's")
+        del self._refresh[form["refresh_token"]]  # rotated: used once
+        return self._issue(client, old.scopes, old.resource, refresh=True, subject="user")
 
     def _issue(
         self,
@@ -415,11 +455,16 @@ class DevAuthorizationServer:
 
     async def revoke(self, request: Request) -> Response:
         form = {k: str(v) for k, v in (await request.form()).items()}
+        client = self._client_of(request, form)
+        if client is None:  # RFC 7009 §2.1: the client authenticates, and revokes its own
+            return _oauth_error("invalid_client", "revocation needs client authentication", 401)
         token = form.get("token", "")
-        if self._refresh.pop(token, None) is None:
-            claims = self._claims(token)
-            if claims is not None:
-                self._revoked.add(str(claims["jti"]))
+        refresh = self._refresh.get(token)
+        if refresh is not None and refresh.client_id == client.client_id:
+            del self._refresh[token]
+        claims = self._claims(token)
+        if claims is not None and claims.get("client_id") == client.client_id:
+            self._revoked.add(str(claims["jti"]))
         return Response(status_code=200)  # RFC 7009 §2.2: whatever the token was
 
     async def introspect(self, request: Request) -> Response:
@@ -431,6 +476,29 @@ class DevAuthorizationServer:
         if claims is None:
             return JSONResponse({"active": False})
         return JSONResponse({"active": True, "token_type": "Bearer", **claims})
+
+
+async def _capped_get(url: str) -> bytes:
+    """GET `url` without following redirects; the body, refused past `_DOCUMENT_LIMIT`
+    bytes while it streams (never read whole first).
+
+    Raises:
+        ValueError: not a 200, or too large.
+    """
+    import httpx
+
+    async with (
+        httpx.AsyncClient(timeout=5, follow_redirects=False) as http,
+        http.stream("GET", url, headers={"Accept": "application/json"}) as response,
+    ):
+        if response.status_code != 200:
+            raise ValueError(f"HTTP {response.status_code}")
+        body = bytearray()
+        async for chunk in response.aiter_bytes():
+            body += chunk
+            if len(body) > _DOCUMENT_LIMIT:
+                raise ValueError("the document is too large")
+    return bytes(body)
 
 
 async def _public_host(host: str) -> bool:
