@@ -13,10 +13,15 @@ a frame's JSON only for what the HTTP binding itself requires, never to answer a
   request; after `notifications/initialized` a GET stream is opened for server-initiated
   messages (`405` means the server offers none); `aclose()` DELETEs the session.
 
-Why each exchange runs in a background task: the peer above sends under one lock, and a
-legacy server may send a request in the middle of a response stream that the client must
-answer (another POST) before that stream ends. So `send()` only starts the exchange and
-returns; messages are queued as they arrive.
+Why each exchange runs in a background task (a plain asyncio task: a task group's bookkeeping
+per POST costs more than the POST): `send()` must return once the frame is on its way, since
+a legacy server may send a request in the middle of a response stream that the client must
+answer (another POST) before that stream ends. Messages are queued (`Inbox`) as they arrive;
+a body that is not JSON-RPC (an HTML page, an OAuth error) is never queued.
+
+Requests go over a `Wire` (`http_wire`: the lean HTTP/1.1 one, or httpx for a caller's own
+client and for proxies). With an `HttpAuth` (`mcpkit.auth.OAuth`) every request carries its
+headers, and a 401/403 it answers with new credentials sends the request again.
 
 Failures, so that no caller waits forever: an HTTP error with a JSON-RPC body queues that
 body (an error without an id gets the id of the request it answers); without one, a request
@@ -24,9 +29,9 @@ gets a synthesized JSON-RPC error (-32601 for 404/405, else -32603) naming the s
 refused connection fails the transport with `ConnectError` (`BrokenError` once the server
 has answered before), and so does a `404` without a JSON-RPC body from a server that has never
 sent a message (a wrong URL: nothing speaks MCP there). A `404` to a request carrying a
-session id fails it with `BrokenError("session expired")` (re-initializing is the client
-layer's decision). A modern request whose frame
-the peer cancels (`notifications/cancelled`) has its POST closed instead, which is how
+session id makes the transport replay its own handshake once and send the request again in
+the new session; if that fails, `BrokenError("session expired")`. A modern request whose
+frame the peer cancels (`notifications/cancelled`) has its POST closed instead, which is how
 modern HTTP cancels; the notification itself is not sent.
 
 A legacy SSE stream that ends early is resumed (`http_resume`): after `retry` ms, a GET with
