@@ -299,3 +299,23 @@ async def test_mcpkit_client_against_a_server_protected_by_the_official_sdk(era:
                     Client(url, era=era, auth=oauth(scopes=["mcp:tools"])) as client,
                 ):
                     assert text(await client.call_tool("add", {"a": 2, "b": 40})) == "42"
+
+
+async def test_the_protected_example_end_to_end_with_step_up() -> None:
+    """`examples/protected_server.py` as its docstring runs it, with the headless redirect."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parent.parent / "examples" / "protected_server.py"
+    async with authorization_server(
+        scopes=["mcp:tools", "notes:write", "offline_access"]
+    ) as issuer:
+        spec = importlib.util.spec_from_file_location("protected_example", path)
+        assert spec is not None and spec.loader is not None
+        example = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(example)
+        example.ISSUER = issuer  # type: ignore[attr-defined]
+        async with serve_app(example.app()) as base, Client(f"{base}/mcp", auth=oauth()) as client:
+            with anyio.fail_after(TIMEOUT):
+                assert text(await client.call_tool("add_note", {"text": "hi"})) == "1"
+                assert "notes:write" in text(await client.call_tool("whoami"))
