@@ -21,7 +21,8 @@ from mcpkit.protocol.errors import ClosedError, TransportError
 
 @final
 class Inbox:
-    """Frames for `receive()`; `name` says whose, in `ClosedError` messages."""
+    """Frames for `receive()`; `name` says whose, in `ClosedError` messages. One reader at
+    a time (the peer's read loop), as `Transport.receive` is used."""
 
     def __init__(self, name: str) -> None:
         self._name = name
