@@ -64,6 +64,8 @@ class Inbox:
                 return self._frames.popleft()
             if self.failure is not None:
                 raise self.failure
+            if self._waiter is not None:
+                raise RuntimeError(f"{self._name}: another task is already receiving")
             self._waiter = asyncio.get_running_loop().create_future()
             try:
                 await self._waiter
