@@ -4,8 +4,8 @@ Layer: auth (protocol and transports below it). Client side: `Client(url, auth=O
 authorizes on the first 401 (`oauth`; `redirects` holds the browser step, `store` where
 tokens are kept, `discovery` how the authorization server is found, `grants` the
 browserless grants, `dpop` proof-of-possession). Server side: `http_app(server,
-auth=ResourceServer(...))` (`resource`). Names load on first use, so a server that only
-imports `resource` does not pay for the client's machinery.
+auth=ResourceServer(...))` (`resource`; the caller that `ctx.auth` shows is in `caller`).
+Names load on first use, so a server pays only for what it imports.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from mcpkit.auth.caller import AccessToken
     from mcpkit.auth.grants import ClientCredentials, EnterpriseManaged, JwtBearer
     from mcpkit.auth.oauth import OAuth
     from mcpkit.auth.redirects import HeadlessRedirect, LoopbackRedirect, RedirectHandler
     from mcpkit.auth.resource import (
-        AccessToken,
         IntrospectionVerifier,
         JWTVerifier,
         ResourceServer,
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from mcpkit.auth.store import FileTokenStore, MemoryTokenStore, TokenStore
 
 _WHERE = {
-    "AccessToken": "resource",
+    "AccessToken": "caller",
     "ClientCredentials": "grants",
     "EnterpriseManaged": "grants",
     "FileTokenStore": "store",

@@ -83,10 +83,8 @@ def canonical_resource(url: str) -> str:
 def _covers(resource: str, server_url: str) -> bool:
     """Whether a PRM `resource` names this server: same origin, and its path is the
     server's path or a parent of it (segment-wise)."""
-    want, have = (
-        urllib.parse.urlsplit(canonical_resource(server_url)),
-        urllib.parse.urlsplit(canonical_resource(resource)),
-    )
+    want = urllib.parse.urlsplit(canonical_resource(server_url))
+    have = urllib.parse.urlsplit(canonical_resource(resource))
     if (want.scheme, want.netloc) != (have.scheme, have.netloc):
         return False
     parent = have.path.rstrip("/")

@@ -117,10 +117,7 @@ class JwtBearer:
     ) -> tuple[dict[str, str], dict[str, Any]]:
         assertion = self.assertion if isinstance(self.assertion, str) else await self.assertion()
         form = {"grant_type": JWT_BEARER, "assertion": assertion, "resource": resource}
-        identity: dict[str, Any] = {"client_id": self.client_id, "method": "none"}
-        if self.client_id is None:
-            identity["method"] = "anonymous"  # no client_id at all in the form
-        return form, identity
+        return form, {"client_id": self.client_id, "method": "none"}
 
 
 @dataclass

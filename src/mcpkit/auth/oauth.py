@@ -486,8 +486,8 @@ def _authenticate(
     for `private_key_jwt`, whose assertion's audience is the server's issuer)."""
     client_id, secret = identity["client_id"], identity.get("client_secret")
     method = identity.get("method") or "none"
-    if method == "anonymous":
-        return
+    if client_id is None:
+        return  # a grant that names no client (a workload's JWT bearer)
     if method == "private_key_jwt":
         form["client_assertion_type"] = ASSERTION_TYPE
         form["client_assertion"] = client_assertion(dict(identity), issuer)

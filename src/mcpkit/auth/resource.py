@@ -14,8 +14,8 @@ A token is good when its verifier says so: `JWTVerifier` checks the signature ag
 authorization server's JWKS, the issuer, the expiry, and that its audience names this
 server (RFC 8707: a token for another resource is refused); `IntrospectionVerifier` asks
 the authorization server (RFC 7662). Handlers see the caller as `ctx.auth` (an
-`AccessToken`: subject, client, scopes, claims) — never the token itself, which must not be
-passed on to other services (spec §Token Passthrough).
+`caller.AccessToken`: subject, client, scopes, claims) — never the token itself, which
+must not be passed on to other services (spec §Token Passthrough).
 """
 
 from __future__ import annotations
@@ -26,50 +26,17 @@ __all__ = [
     "JWTVerifier",
     "ResourceServer",
     "TokenVerifier",
-    "current_access",
-    "principal_of",
 ]
 
-import contextvars
 import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from mcpkit.auth.caller import AccessToken
+
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class AccessToken:
-    """Who is calling, as the token says."""
-
-    subject: str | None
-    client_id: str | None
-    scopes: frozenset[str]
-    expires_at: float | None = None
-    issuer: str | None = None
-    audience: tuple[str, ...] = ()
-    claims: dict[str, Any] = field(default_factory=dict, compare=False)
-
-    @property
-    def principal(self) -> tuple[str | None, str | None]:
-        """What a session or a sealed state is bound to: (issuer, subject or client)."""
-        return (self.issuer, self.subject or self.client_id)
-
-
-current_access: contextvars.ContextVar[AccessToken | None] = contextvars.ContextVar(
-    "mcpkit_access", default=None
-)
-"""The caller of the request being served (set by the HTTP app; read by `Context.auth`)."""
-
-
-def principal_of(access: AccessToken | None) -> str | None:
-    """The string a session or a sealed state is bound to (None: nobody authenticated)."""
-    if access is None:
-        return None
-    issuer, who = access.principal
-    return f"{issuer or ''} {who or ''}"
 
 
 @runtime_checkable
@@ -197,18 +164,21 @@ class JWTVerifier:
 
 class IntrospectionVerifier:
     """Opaque tokens, checked by asking the authorization server (RFC 7662), with this
-    resource server's own client credentials."""
+    resource server's own client credentials. One HTTP client (kept-alive connections) for
+    the verifier's life: this runs on every request."""
 
     def __init__(self, endpoint: str, client_id: str, client_secret: str) -> None:
         self.endpoint = endpoint
         self._auth = (client_id, client_secret)
+        self._http: Any = None
 
     async def verify(self, token: str, resource: str) -> AccessToken | None:
         import httpx
 
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=10)
         try:
-            async with httpx.AsyncClient(timeout=10) as http:
-                response = await http.post(self.endpoint, data={"token": token}, auth=self._auth)
+            response = await self._http.post(self.endpoint, data={"token": token}, auth=self._auth)
             claims = response.json()
         except (httpx.HTTPError, ValueError) as exc:
             logger.warning("introspection at %s failed: %r", self.endpoint, exc)

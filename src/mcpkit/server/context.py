@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Final, get_args
 
 import msgspec
 
-from mcpkit.auth.resource import AccessToken, current_access
+from mcpkit.auth.caller import AccessToken, current_access
 from mcpkit.protocol.context import has_capability
 from mcpkit.protocol.errors import MissingRequiredClientCapability, ToolError
 from mcpkit.protocol.events import RequestReceived

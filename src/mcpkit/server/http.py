@@ -42,7 +42,8 @@ import msgspec
 from anyio.abc import TaskGroup
 
 from mcpkit._runtime import settle
-from mcpkit.auth.resource import ResourceServer, current_access
+from mcpkit.auth.caller import current_access
+from mcpkit.auth.resource import ResourceServer
 from mcpkit.protocol.context import PROTOCOL_VERSION
 from mcpkit.protocol.errors import INVALID_REQUEST, PARSE_ERROR
 from mcpkit.server.http_auth import Guard

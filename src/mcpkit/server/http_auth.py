@@ -11,11 +11,12 @@ from __future__ import annotations
 __all__ = ["Guard"]
 
 import json
-from typing import Any
+from collections.abc import Collection
 
 from starlette.types import Scope, Send
 
-from mcpkit.auth.resource import AccessToken, ResourceServer, challenge
+from mcpkit.auth.caller import AccessToken
+from mcpkit.auth.resource import ResourceServer, challenge
 from mcpkit.server.http_responses import send_json
 
 _WELL_KNOWN = "/.well-known/oauth-protected-resource"
@@ -82,7 +83,7 @@ class Guard:
     async def allows(
         self,
         access: AccessToken,
-        needed: Any,
+        needed: Collection[str],
         scope: Scope,
         headers: dict[str, str],
         send: Send,

@@ -25,7 +25,7 @@ from typing import Any, Final
 
 from anyio.abc import TaskGroup
 
-from mcpkit.auth.resource import current_access, principal_of
+from mcpkit.auth.caller import current_access, principal_of
 from mcpkit.protocol.context import PROGRESS_TOKEN
 from mcpkit.protocol.errors import INTERNAL_ERROR, INVALID_REQUEST, TransportError
 from mcpkit.server.http_responses import (

@@ -32,7 +32,7 @@ from urllib.parse import parse_qs
 import anyio
 from anyio.abc import TaskGroup
 
-from mcpkit.auth.resource import current_access, principal_of
+from mcpkit.auth.caller import current_access, principal_of
 from mcpkit.protocol.errors import INTERNAL_ERROR, INVALID_REQUEST, BrokenError, TransportError
 from mcpkit.server.http_responses import (
     Receive,

@@ -28,7 +28,7 @@ import anyio
 import msgspec
 
 from mcpkit._version import __version__
-from mcpkit.auth.resource import current_access, principal_of
+from mcpkit.auth.caller import current_access, principal_of
 from mcpkit.peer import Peer
 from mcpkit.protocol.connection import Connection
 from mcpkit.protocol.context import SERVER_INFO, has_capability
