@@ -24,7 +24,7 @@ import functools
 import ssl
 import urllib.parse
 from collections.abc import AsyncIterator, Mapping
-from typing import Any, final
+from typing import Any, cast, final
 
 import httptools
 
@@ -153,8 +153,8 @@ class _Connection(asyncio.Protocol):
     # ---- asyncio.Protocol ---------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # (uvloop's transports are not `asyncio.Transport` subclasses, only alike)
+        self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         if self._parser is None:  # bytes nobody asked for: the connection is unusable
