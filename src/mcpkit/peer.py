@@ -19,7 +19,7 @@ import itertools
 import logging
 import math
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
@@ -61,41 +61,71 @@ ViolationHandler = Callable[[ProtocolViolation], None]
 @dataclass(slots=True)
 class _Waiter:
     """One request we sent, waiting for its answer: a future settled by the answer, the
-    connection's end, or the deadline timer. Plain asyncio (no cancel scope, no Event):
-    this is on the path of every request a client makes."""
+    connection's end, or the peer's deadline sweep. Plain asyncio (no cancel scope, no
+    Event): this is on the path of every request a client makes."""
 
-    done: asyncio.Future[None] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
-    outcome: ResponseReceived | ErrorReceived | None = None
+    done: asyncio.Future[None]
     on_progress: ProgressHandler | None = None
+    outcome: ResponseReceived | ErrorReceived | None = None
     # Progress pushes the idle deadline back (never past the absolute cap).
     idle: float = math.inf
     cap_deadline: float = math.inf
-    timer: asyncio.TimerHandle | None = None
+    deadline: float = math.inf
     timed_out: bool = False
 
     def settle(self) -> None:
         if not self.done.done():
             self.done.set_result(None)
 
-    def extend(self) -> None:
-        """(Re)arm the deadline timer: `idle` from now, never past the cap."""
-        if self.timer is not None:
-            self.timer.cancel()
-        loop = asyncio.get_running_loop()  # (its clock is anyio's, without the lookup)
-        deadline = min(loop.time() + self.idle, self.cap_deadline)
-        if deadline != math.inf and not self.done.done():
-            self.timer = loop.call_at(deadline, self._expire)
 
-    def _expire(self) -> None:
-        self.timed_out = True
-        self.settle()
+class _Deadlines:
+    """One timer for all the requests a peer waits on, instead of one each.
 
-    def disarm(self) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
+    Arming and cancelling a loop timer per request cost more than a tenth of a small
+    request's client-side budget. Here a request only records its deadline; the single
+    timer is moved earlier when a new deadline comes before it, and when it fires it
+    expires what is due and re-arms for the earliest deadline left. Answers never touch it.
+    """
+
+    # Loop timers may fire this much early (uvloop's have millisecond resolution).
+    _SLACK = 0.002
+
+    def __init__(self, waiters: dict[int | str, _Waiter]) -> None:
+        self._waiters = waiters
+        self._timer: asyncio.TimerHandle | None = None
+        self._at = math.inf
+
+    def extend(self, waiter: _Waiter) -> None:
+        """(Re)start `waiter`'s deadline: `idle` from now, never past its cap."""
+        loop = asyncio.get_running_loop()
+        waiter.deadline = min(loop.time() + waiter.idle, waiter.cap_deadline)
+        if waiter.deadline < self._at:
+            self._arm(loop, waiter.deadline)
+
+    def _arm(self, loop: asyncio.AbstractEventLoop, at: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._at = at
+        self._timer = None if at == math.inf else loop.call_at(at, self._sweep)
+
+    def _sweep(self) -> None:
+        loop = asyncio.get_running_loop()
+        due, earliest = loop.time() + self._SLACK, math.inf
+        for waiter in self._waiters.values():
+            if waiter.done.done():
+                continue
+            if waiter.deadline <= due:
+                waiter.timed_out = True
+                waiter.settle()
+            elif waiter.deadline < earliest:
+                earliest = waiter.deadline
+        self._timer = None
+        self._arm(loop, earliest)
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer, self._at = None, math.inf
 
 
 async def _ignore_notification(_: NotificationReceived) -> None:
@@ -141,6 +171,7 @@ class Peer:
         self._on_notification = on_notification
         self._on_violation = on_violation
         self._waiters: dict[int | str, _Waiter] = {}
+        self._deadlines = _Deadlines(self._waiters)
         self._handlers: dict[int | str, asyncio.Task[None]] = {}
         self._cancelled: set[int | str] = set()  # handlers the peer cancelled
         self._progress_tokens = itertools.count(1)
@@ -198,6 +229,7 @@ class Peer:
     def _shutdown(self, exc: MCPKitError) -> None:
         if self.closed is None:
             self.closed = exc
+        self._deadlines.stop()
         for event in self.connection.close(self.closed):
             self._settle(event)
         for waiter in self._waiters.values():  # requests not yet registered with the connection
@@ -233,7 +265,7 @@ class Peer:
         waiter = self._waiters.get(event.request_id)
         if waiter is None:
             return
-        waiter.extend()
+        self._deadlines.extend(waiter)
         if waiter.on_progress is not None:
             maybe = waiter.on_progress(event)
             if maybe is not None:
@@ -312,7 +344,8 @@ class Peer:
             raise self.closed
         token = next(self._progress_tokens) if on_progress else None
         rid, frame = self.connection.send_request(method, params, meta=meta, progress_token=token)
-        waiter = self._waiters[rid] = _Waiter(on_progress=on_progress)
+        loop = asyncio.get_running_loop()
+        waiter = self._waiters[rid] = _Waiter(loop.create_future(), on_progress)
         if on_sent is not None:
             on_sent(rid)
         try:
@@ -323,21 +356,19 @@ class Peer:
                 raise
             waiter.idle = timeout or self.timeout
             cap = max_timeout or self.max_timeout
-            waiter.cap_deadline = asyncio.get_running_loop().time() + cap
+            waiter.cap_deadline = loop.time() + cap
             return await self._await(rid, method, waiter, cap)
         finally:
             del self._waiters[rid]
 
     async def _await(self, rid: int, method: str, waiter: _Waiter, cap: float) -> Any:
+        self._deadlines.extend(waiter)
         try:
-            waiter.extend()
             await waiter.done
         except asyncio.CancelledError:  # the caller was cancelled: tell the peer
             with anyio.CancelScope(shield=True):
                 await self._cancel(rid, "cancelled by the caller")
             raise
-        finally:
-            waiter.disarm()
         if waiter.timed_out and waiter.outcome is None:
             capped = asyncio.get_running_loop().time() >= waiter.cap_deadline
             why = (
