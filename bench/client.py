@@ -19,8 +19,7 @@ import sys
 import time
 from typing import Any, Literal
 
-import anyio
-
+import mcpkit
 from mcpkit.client import Client
 
 
@@ -72,4 +71,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    anyio.run(main)
+    mcpkit.run(main)  # on uvloop when installed, as any mcpkit program

@@ -9,8 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import anyio
-
+import mcpkit
 from mcpkit.client import Client
 
 SERVER = [sys.executable, str(Path(__file__).with_name("echo_server.py"))]
@@ -40,4 +39,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    anyio.run(main)
+    mcpkit.run(main)

@@ -8,6 +8,9 @@ transport — a server subprocess over stdio, uvicorn on 127.0.0.1 over HTTP —
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -45,8 +48,6 @@ async def _exercise(client: Client) -> None:
 
 
 async def test_the_loop_is_uvloop() -> None:
-    import asyncio
-
     assert type(asyncio.get_running_loop()).__module__.startswith("uvloop")
 
 
@@ -60,3 +61,26 @@ async def test_client_over_stdio(era: Any) -> None:
 async def test_client_over_http(era: Any) -> None:
     async with serving() as url, Client(url, era=era) as client:
         await _exercise(client)
+
+
+PROGRAM = """
+import asyncio, gc, mcpkit
+
+async def main():
+    return type(asyncio.get_running_loop()).__module__, gc.get_freeze_count() > 0
+
+print(*mcpkit.run(main))
+"""
+
+
+@pytest.mark.parametrize(("switch", "loop"), [("1", "uvloop"), ("0", "asyncio")])
+def test_mcpkit_run_picks_the_loop(switch: str, loop: str) -> None:
+    """`mcpkit.run(main)` runs on uvloop when installed unless `MCPKIT_UVLOOP=0`, and
+    freezes what exists at start-up out of the collector's reach."""
+    env = {**os.environ, "MCPKIT_UVLOOP": switch}
+    out = subprocess.run(
+        [sys.executable, "-c", PROGRAM], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    module, frozen = out.stdout.split()
+    assert module.split(".")[0] == loop and frozen == "True"
