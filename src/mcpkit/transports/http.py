@@ -427,8 +427,7 @@ class HttpClientTransport:
             await self._take_response(response, exchange)
             return False
         finally:
-            with anyio.CancelScope(shield=True):
-                await response.aclose()
+            await response.aclose()
 
     async def _answered_challenge(
         self, response: WireResponse, exchange: _Exchange, sent: Mapping[str, str]

@@ -24,7 +24,7 @@ import functools
 import ssl
 import urllib.parse
 from collections.abc import AsyncIterator, Mapping
-from typing import Any, cast, final
+from typing import Any, NamedTuple, cast, final
 
 import httptools
 
@@ -44,30 +44,38 @@ _OURS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
 _Origin = tuple[str, str, int]
 
 
+@final
+class _Target(NamedTuple):
+    """Where a URL's requests go: its origin, the request line's target, the Host header."""
+
+    origin: _Origin
+    path: str
+    host: str
+
+
 @functools.lru_cache(maxsize=64)
-def _split(url: str) -> urllib.parse.SplitResult:
-    """`urlsplit`, remembered: a client sends every request to the same few URLs."""
-    return urllib.parse.urlsplit(url)
+def _target(url: str) -> _Target:
+    """What a request to `url` needs, worked out once: a client sends every request to the
+    same few URLs, and taking one apart cost more than the rest of the request head.
 
-
-def _origin_of(url: urllib.parse.SplitResult) -> _Origin:
-    scheme = url.scheme.lower()
-    if scheme not in ("http", "https") or not url.hostname:
-        raise WireError(f"not an http(s) URL: {url.geturl()!r}")
+    Raises:
+        WireError: not an http(s) URL, or a bad port.
+    """
+    parts = urllib.parse.urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise WireError(f"not an http(s) URL: {url!r}")
     try:
-        port = url.port or (443 if scheme == "https" else 80)
+        port = parts.port or (443 if scheme == "https" else 80)
     except ValueError as exc:
-        raise WireError(f"bad port in {url.geturl()!r}") from exc
-    return (scheme, url.hostname, port)
+        raise WireError(f"bad port in {url!r}") from exc
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return _Target((scheme, parts.hostname, port), path, parts.netloc.rsplit("@", 1)[-1])
 
 
-def _head(
-    method: str, url: urllib.parse.SplitResult, headers: Mapping[str, str], size: int
-) -> bytes:
+def _head(method: str, url: _Target, headers: Mapping[str, str], size: int) -> bytes:
     """The request line and header block; refuses values that would split the head."""
-    target = (url.path or "/") + (f"?{url.query}" if url.query else "")
-    host = url.netloc.rsplit("@", 1)[-1]
-    lines = [f"{method} {target} HTTP/1.1", f"Host: {host}"]
+    lines = [f"{method} {url.path} HTTP/1.1", f"Host: {url.host}"]
     given = {name.lower() for name in headers}
     if "user-agent" not in given:
         lines.append(f"User-Agent: {_USER_AGENT}")
@@ -84,7 +92,7 @@ def _head(
     try:
         return (block + "\r\n\r\n").encode("latin-1")
     except UnicodeEncodeError as exc:
-        raise WireError(f"a header of {method} {url.geturl()} is not Latin-1: {exc}") from exc
+        raise WireError(f"a header of {method} {url.path} is not Latin-1: {exc}") from exc
 
 
 @final
@@ -114,6 +122,14 @@ class _Body:
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
+
+    def take_all(self) -> bytes:
+        """Every chunk buffered, at once (the reader needs no more once `complete`)."""
+        data = b"".join(self._chunks)
+        self._chunks.clear()
+        self._buffered = 0
+        self._connection.resume()
+        return data
 
     async def next(self) -> bytes | None:
         """The next chunk; None at the end. Raises the `WireError` that broke it."""
@@ -271,6 +287,12 @@ class _LeanResponse:
         self._release()
 
     async def read(self) -> bytes:
+        body = self._connection.body
+        assert body is not None
+        if body.complete:  # (usual for a small answer: it came with the head)
+            data = body.take_all()
+            self._release()
+            return data
         return b"".join([chunk async for chunk in self.chunks()])
 
     async def aclose(self) -> None:
@@ -316,7 +338,7 @@ class LeanWire:
                 return response
             await response.aclose()
             target = urllib.parse.urljoin(url, location)
-            if _origin_of(_split(target)) != _origin_of(_split(url)):
+            if _target(target).origin != _target(url).origin:
                 headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
             if response.status in (301, 302, 303) and method != "GET":
                 method, body = "GET", None
@@ -345,9 +367,9 @@ class LeanWire:
     ) -> _LeanResponse:
         if self._closed:
             raise WireError("the HTTP wire is closed")
-        parts = _split(url)
-        origin = _origin_of(parts)
-        head = _head(method, parts, headers, len(body or b""))
+        where = _target(url)
+        origin = where.origin
+        head = _head(method, where, headers, len(body or b""))
         while True:
             connection = await self._connection(origin)
             try:

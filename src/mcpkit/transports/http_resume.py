@@ -89,8 +89,7 @@ class ResumableStream:
             await self.read(response)
             return True
         finally:
-            with anyio.CancelScope(shield=True):
-                await response.aclose()
+            await response.aclose()
 
     async def resume(self, *, backoff: bool = False, attempts: int = MAX_ATTEMPTS) -> bool:
         """Wait `retry` ms and reconnect from the last event id, until `done()`; True when it

@@ -186,8 +186,7 @@ class SSEClientTransport:
                         for event in parser.feed(chunk):
                             started = self._take(event, response, started, task_status)
                 finally:
-                    with anyio.CancelScope(shield=True):
-                        await response.aclose()
+                    await response.aclose()
                 why = "the server ended the SSE stream"
             except WireError as exc:
                 if not started:
