@@ -18,6 +18,7 @@ import contextlib
 import itertools
 import logging
 import math
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -43,7 +44,7 @@ from mcpkit.protocol.events import (
     RequestReceived,
     ResponseReceived,
 )
-from mcpkit.transports.base import Transport
+from mcpkit.transports.base import Transport, pushing
 
 __all__ = ["DEFAULT_MAX_TIMEOUT", "DEFAULT_TIMEOUT", "Peer", "ProgressHandler", "RequestHandler"]
 
@@ -51,6 +52,8 @@ _log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 60.0  # idle: no answer and no progress for this long
 DEFAULT_MAX_TIMEOUT = 600.0  # absolute cap, progress or not
+_BACKLOG_HIGH = 256  # pushed events waiting for an async handler: stop the transport here
+_BACKLOG_LOW = 64  # ... and let it go on below this
 
 RequestHandler = Callable[[RequestReceived], Awaitable[Any]]
 NotificationHandler = Callable[[NotificationReceived], Awaitable[None]]
@@ -177,6 +180,11 @@ class Peer:
         self._progress_tokens = itertools.count(1)
         self._tg: TaskGroup | None = None
         self.closed: MCPKitError | None = None
+        # Push mode (see `deliver`): events an async handler must see, in arrival order.
+        self._backlog: deque[Event | TransportError] = deque()
+        self._backlog_busy = False  # the drain task is in a handler right now
+        self._backlog_waiter: asyncio.Future[None] | None = None
+        self._pushing_paused = False
 
     async def run(self) -> None:
         """Read and dispatch until the peer hangs up or `aclose()` is called.
@@ -186,7 +194,11 @@ class Peer:
         async with anyio.create_task_group() as tg:
             self._tg = tg
             try:
-                await self._read_loop()
+                push = pushing(self.transport)
+                if push is not None and push.push_to(self):
+                    await self._drain_backlog()
+                else:
+                    await self._read_loop()
             finally:
                 tg.cancel_scope.cancel()
                 with anyio.CancelScope(shield=True):
@@ -226,6 +238,69 @@ class Peer:
                 return
             await self._dispatch(self.connection.receive(frame))
 
+    # ---- push mode: a `PushTransport` calls these from its I/O callbacks ----------------
+
+    def deliver(self, frame: bytes) -> bool:
+        """Take one frame now (`FrameSink`): answers settle their waiters and requests get
+        their tasks here, in the transport's callback; what needs an async handler
+        (notifications, progress, violations) waits in the backlog for `_drain_backlog`,
+        and so does everything after it, so that order is kept. False: stop reading."""
+        self._take(self.connection.receive(frame))
+        if len(self._backlog) < _BACKLOG_HIGH:
+            return True
+        self._pushing_paused = True
+        return False
+
+    def failed(self, error: MCPKitError) -> None:
+        """A frame the transport rejected (go on), or the transport's end (`FrameSink`)."""
+        if isinstance(error, RemoteProtocolError):
+            self._take(self.connection.receive_error(error))
+        elif isinstance(error, TransportError):
+            self._queue([error])
+        else:  # pragma: no cover - the FrameSink contract names only these two
+            self._queue([TransportError(str(error))])
+
+    def _take(self, events: list[Event]) -> None:
+        if self._backlog or self._backlog_busy:
+            self._queue(events)
+            return
+        for index, event in enumerate(events):
+            if not self._dispatch_now(event):
+                self._queue(events[index:])
+                return
+
+    def _queue(self, items: list[Event] | list[TransportError]) -> None:
+        self._backlog.extend(items)
+        waiter = self._backlog_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def _drain_backlog(self) -> None:
+        """Push mode's task: run the async handlers in order; return at the transport's end."""
+        loop = asyncio.get_running_loop()
+        backlog = self._backlog
+        while True:
+            while not backlog:
+                self._backlog_waiter = loop.create_future()
+                try:
+                    await self._backlog_waiter
+                finally:
+                    self._backlog_waiter = None
+            item = backlog.popleft()
+            if isinstance(item, TransportError):
+                self._shutdown(item)
+                return
+            self._backlog_busy = True
+            try:
+                await self._dispatch([item])
+            finally:
+                self._backlog_busy = False
+            if self._pushing_paused and len(backlog) < _BACKLOG_LOW:
+                self._pushing_paused = False
+                push = pushing(self.transport)
+                assert push is not None
+                push.resume_push()
+
     def _shutdown(self, exc: MCPKitError) -> None:
         if self.closed is None:
             self.closed = exc
@@ -238,28 +313,36 @@ class Peer:
 
     async def _dispatch(self, events: list[Event]) -> None:
         for event in events:
+            if self._dispatch_now(event):
+                continue
             match event:
-                case RequestReceived():
-                    # a plain asyncio task, not a task-group child: spawning one is a
-                    # fraction of the cost, and `_stop_handlers` keeps the structure
-                    task = asyncio.get_running_loop().create_task(self._serve(event))
-                    self._handlers[event.id] = task
-                    task.add_done_callback(_report_crash)
-                case ResponseReceived():
-                    self._settle(event)
-                case ErrorReceived():
-                    self._settle(event)
                 case NotificationReceived():
                     await self._on_notification(event)
-                case CancelReceived():
-                    handler = self._handlers.get(event.request_id)
-                    if handler is not None and event.request_id not in self._cancelled:
-                        self._cancelled.add(event.request_id)
-                        handler.cancel()
                 case ProgressReceived():
                     await self._progress(event)
                 case ProtocolViolation():
                     await self._violation(event)
+
+    def _dispatch_now(self, event: Event) -> bool:
+        """Act on what needs no waiting (answers, requests, cancellations); False for the
+        rest, which needs an async handler."""
+        match event:
+            case ResponseReceived() | ErrorReceived():
+                self._settle(event)
+            case RequestReceived():
+                # a plain asyncio task, not a task-group child: spawning one is a
+                # fraction of the cost, and `_stop_handlers` keeps the structure
+                task = asyncio.get_running_loop().create_task(self._serve(event))
+                self._handlers[event.id] = task
+                task.add_done_callback(_report_crash)
+            case CancelReceived():
+                handler = self._handlers.get(event.request_id)
+                if handler is not None and event.request_id not in self._cancelled:
+                    self._cancelled.add(event.request_id)
+                    handler.cancel()
+            case _:
+                return False
+        return True
 
     async def _progress(self, event: ProgressReceived) -> None:
         waiter = self._waiters.get(event.request_id)

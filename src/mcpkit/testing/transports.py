@@ -7,10 +7,12 @@ can slip it under a real client or server and have the whole conversation refere
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Literal, TypeAlias
 
+from mcpkit.protocol.errors import MCPKitError
 from mcpkit.testing.frames import Direction, FrameSchemaError, FrameValidator
-from mcpkit.transports.base import Transport
+from mcpkit.transports.base import FrameSink, Transport, pushing
 
 __all__ = ["Side", "ValidatingTransport"]
 
@@ -54,6 +56,17 @@ class ValidatingTransport:
         self._check(frame, self._incoming)
         return frame
 
+    def push_to(self, sink: FrameSink) -> bool:
+        """Push mode when the inner transport has it (`PushTransport`). A pushed frame that
+        fails is kept in `failures` and still delivered: there is no caller to raise to."""
+        inner = pushing(self.inner)
+        return inner is not None and inner.push_to(_CheckingSink(self, sink))
+
+    def resume_push(self) -> None:
+        inner = pushing(self.inner)
+        assert inner is not None
+        inner.resume_push()
+
     async def aclose(self) -> None:
         await self.inner.aclose()
 
@@ -76,3 +89,19 @@ class ValidatingTransport:
         except FrameSchemaError as exc:
             self.failures.append(exc)
             raise
+
+
+class _CheckingSink:
+    """Checks each pushed frame on its way to the real sink."""
+
+    def __init__(self, transport: ValidatingTransport, sink: FrameSink) -> None:
+        self._transport = transport
+        self._sink = sink
+
+    def deliver(self, frame: bytes) -> bool:
+        with contextlib.suppress(FrameSchemaError):  # kept in `failures`, reported later
+            self._transport.check_incoming(frame)
+        return self._sink.deliver(frame)
+
+    def failed(self, error: MCPKitError) -> None:
+        self._sink.failed(error)

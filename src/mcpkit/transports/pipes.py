@@ -27,7 +27,7 @@ import contextlib
 import itertools
 import os
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 _CHUNK = 65536
 _HIGH_WATER = 4 * 1024 * 1024
@@ -52,7 +52,29 @@ class PipeReader:
         self._error: OSError | None = None
         self._waiter: asyncio.Future[None] | None = None
         self._watching = False
+        self._on_chunk: Callable[[bytes], bool] | None = None
         self._watch()  # raises PermissionError for what epoll refuses (regular files)
+
+    def push(self, on_chunk: Callable[[bytes], bool]) -> None:
+        """From now on hand each chunk to `on_chunk` from the loop's callback, `b""` at
+        the end (after a read error too), instead of keeping it for `read()`. Chunks
+        already kept go first. `on_chunk` returns False to stop reading until `resume()`."""
+        self._on_chunk = on_chunk
+        keep = True
+        while self._chunks:
+            chunk = self._chunks.popleft()
+            self._buffered -= len(chunk)
+            keep = on_chunk(chunk) and keep
+        if self._eof:
+            on_chunk(b"")
+        elif keep:
+            self._watch()
+        else:
+            self._unwatch()
+
+    def resume(self) -> None:
+        """Read again after `on_chunk` asked to stop (push mode)."""
+        self._watch()
 
     def _watch(self) -> None:
         if not self._watching and not self._eof:
@@ -71,6 +93,9 @@ class PipeReader:
             return
         except OSError as exc:
             self._error, data = exc, b""
+        if self._on_chunk is not None:
+            self._push(data)
+            return
         if data:
             self._chunks.append(data)
             self._buffered += len(data)
@@ -82,6 +107,14 @@ class PipeReader:
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+
+    def _push(self, data: bytes) -> None:
+        assert self._on_chunk is not None
+        if not data:
+            self._eof = True
+            self._unwatch()
+        if not self._on_chunk(data) and data:
+            self._unwatch()
 
     async def read(self) -> bytes:
         """The next chunk; `b""` at end of input.

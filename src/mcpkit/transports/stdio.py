@@ -66,8 +66,10 @@ from mcpkit.protocol.errors import (
     ConnectError,
     FrameTooLarge,
     LocalProtocolError,
+    TransportError,
 )
 from mcpkit.protocol.framing import DEFAULT_MAX_FRAME, FrameItem, LineFramer
+from mcpkit.transports.base import FrameSink
 from mcpkit.transports.pipes import PipeReader, PipeWriter
 
 logger = logging.getLogger(__name__)
@@ -385,6 +387,9 @@ class StdioClientTransport(_Interruptible):
         self._send_lock = anyio.Lock(fast_acquire=True)
         self._closed = anyio.Event()
         self._broken_message: str | None = None
+        self._sink: FrameSink | None = None  # push mode (see `push_to`)
+        self._sink_told = False  # the sink heard of our end
+        self._ending: asyncio.Task[None] | None = None
 
     def describe(self) -> str:
         """The command line, shell-quoted."""
@@ -440,6 +445,58 @@ class StdioClientTransport(_Interruptible):
                     return item
                 self._report_junk(item)
 
+    def push_to(self, sink: FrameSink) -> bool:
+        """Hand frames to `sink` from the pipe's callback from now on (`PushTransport`)."""
+        if self._receive_lock.locked() or self._closing:
+            return False
+        self._sink = sink
+        pending, self._pending = list(self._pending), deque()
+        self._pass_on(pending)  # (a sink that is behind says so again at the next chunk)
+        if self._stdout_eof:
+            self._end()
+        else:
+            self._stdout.push(self._on_chunk)
+        return True
+
+    def resume_push(self) -> None:
+        self._stdout.resume()
+
+    def _on_chunk(self, chunk: bytes) -> bool:
+        if chunk:
+            return self._pass_on(self._framer.feed(chunk))
+        self._stdout_eof = True
+        self._pass_on(self._framer.end())
+        self._end()
+        return False
+
+    def _pass_on(self, items: list[FrameItem]) -> bool:
+        sink = self._sink
+        assert sink is not None
+        keep = True
+        for item in items:
+            if isinstance(item, FrameTooLarge):
+                sink.failed(item)
+            elif _JSON_START.match(item):
+                keep = sink.deliver(item) and keep
+            else:
+                self._report_junk(item)
+        return keep
+
+    def _end(self) -> None:
+        """Stdout ended: tell the sink why, once the exit code and stderr are in."""
+
+        async def explain() -> None:
+            error = await self._broken("closed its stdout")
+            self._tell_sink(error)
+
+        if self._ending is None and not self._closing:
+            self._ending = asyncio.get_running_loop().create_task(explain())
+
+    def _tell_sink(self, error: TransportError) -> None:
+        if self._sink is not None and not self._sink_told:
+            self._sink_told = True
+            self._sink.failed(error)
+
     async def aclose(self) -> None:
         """Stop the server (see the module docstring) and reap it. Idempotent, never raises
         for a dead process, and completes even when the calling task is being cancelled."""
@@ -449,6 +506,9 @@ class StdioClientTransport(_Interruptible):
             await self._closed.wait()
             return
         self._interrupt()
+        self._tell_sink(ClosedError(f"stdio transport ({self.describe()}) is closed"))
+        if self._ending is not None:
+            self._ending.cancel()
         self._stdout.close()  # wakes a waiting read (stdout itself stays open until reaped)
         with anyio.CancelScope(shield=True):
             try:
