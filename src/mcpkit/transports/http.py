@@ -72,6 +72,7 @@ from mcpkit.protocol.errors import (
     ConnectError,
     TransportError,
 )
+from mcpkit.transports.base import FrameSink
 from mcpkit.transports.http_resume import ResumableStream
 from mcpkit.transports.http_sse import SSEParser
 from mcpkit.transports.http_wire import (
@@ -311,6 +312,13 @@ class HttpClientTransport:
             ClosedError: after `aclose()`.
         """
         return await self._inbox.get()
+
+    def push_to(self, sink: FrameSink) -> bool:
+        """Hand each message to `sink` as it is read (`PushTransport`)."""
+        return self._inbox.push_to(sink)
+
+    def resume_push(self) -> None:
+        """Nothing to resume: every answer is read whole by its own exchange."""
 
     async def aclose(self) -> None:
         """Stop every exchange, DELETE the legacy session (bounded), stop `receive()`.

@@ -40,6 +40,7 @@ import anyio
 from anyio.abc import TaskGroup, TaskStatus
 
 from mcpkit.protocol.errors import BrokenError, ClosedError, ConnectError, TransportError
+from mcpkit.transports.base import FrameSink
 from mcpkit.transports.http import error_response
 from mcpkit.transports.http_sse import SSEEvent, SSEParser
 from mcpkit.transports.http_wire import (
@@ -153,6 +154,13 @@ class SSEClientTransport:
             ClosedError: after `aclose()`.
         """
         return await self._inbox.get()
+
+    def push_to(self, sink: FrameSink) -> bool:
+        """Hand each message to `sink` as it is read (`PushTransport`)."""
+        return self._inbox.push_to(sink)
+
+    def resume_push(self) -> None:
+        """Nothing to resume: every answer is read whole by its own exchange."""
 
     async def aclose(self) -> None:
         """Close the stream (ending the session), drop unsent frames, stop `receive()`.
