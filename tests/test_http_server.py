@@ -316,6 +316,48 @@ async def test_legacy_json_response_mode() -> None:
         assert ep.frames(response)[0] == {"jsonrpc": "2.0", "id": 1, "result": {}}
 
 
+@pytest.mark.parametrize("json_response", [True, False])
+async def test_legacy_cancelled_request_still_ends_its_post(json_response: bool) -> None:
+    """A request the client cancels gets no answer (spec: cancellation), but its POST must
+    still end — 202 with no body in JSON mode, the end of its SSE stream otherwise — or the
+    client's connection and the server's task would wait until the session ends."""
+    server = make_server()
+    started = anyio.Event()
+
+    @server.tool()
+    async def wait_forever() -> str:
+        started.set()
+        await anyio.sleep_forever()
+        return "never"
+
+    async with serving(server, json_response=json_response) as ep:
+        session_id = await open_session(ep)
+        headers = {"mcp_session_id": session_id, "mcp_protocol_version": LEGACY}
+        call = legacy("tools/call", 9, {"name": "wait_forever", "arguments": {}})
+        answered: list[httpx.Response] = []
+        with anyio.fail_after(10):
+            async with anyio.create_task_group() as tg:
+
+                async def post() -> None:
+                    answered.append(await ep.post(call, **headers))
+
+                tg.start_soon(post)
+                await started.wait()
+                cancel = {
+                    "jsonrpc": "2.0",
+                    "method": "notifications/cancelled",
+                    "params": {"requestId": 9, "reason": "no longer needed"},
+                }
+                assert (await ep.post(cancel, **headers)).status_code == 202
+        (response,) = answered
+        if json_response:
+            assert response.status_code == 202 and response.content == b""
+        else:
+            assert response.status_code == 200 and ep.frames(response) == []
+        assert response.headers["mcp-session-id"] == session_id
+        assert not ep.app.sessions.sessions[session_id].busy
+
+
 async def test_legacy_elicitation_round_trip_on_the_post_stream() -> None:
     async with serving() as ep:
         session_id = await open_session(ep, {"elicitation": {}})

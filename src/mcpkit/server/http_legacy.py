@@ -232,7 +232,8 @@ class LegacyEndpoint:
         primed = await session.open_post(post)
         if primed is not None:  # an SSE POST: its log outlives this response (resumable)
             try:  # served in the background: the server may close this stream early
-                session.spawn_feed(body)
+                # (served without an answer, i.e. cancelled: the stream ends there)
+                session.spawn_feed(body, then=lambda: session.close_post(post))
             except TransportError:
                 session.close_post(post)
                 await send_json(send, 404, error_body(INVALID_REQUEST, "session ended"))
@@ -241,13 +242,14 @@ class LegacyEndpoint:
             return
         try:  # a JSON POST: served right here, in this request's task
             await session.feed(body)
-            response = await _response(post)
         except TransportError:
-            response = None
-        finally:
-            session.close_post(post)
-        if response is None:
             await send_json(send, 404, error_body(INVALID_REQUEST, "session ended"))
+            return
+        finally:
+            session.close_post(post)  # (its answer, if any, came while it was served)
+        response = post.response.result()
+        if response is None:  # cancelled by the client: no answer is due, the POST ends
+            await send_empty(send, 202, _session_header(session))
         else:
             await send_json(send, 200, response, _session_header(session))
 

@@ -142,16 +142,21 @@ class ServedSession:
             task.uncancel()  # cancelled because the session ended, not the request
             raise ClosedError("the HTTP session has ended") from None
 
-    def spawn_feed(self, frame: bytes) -> None:
+    def spawn_feed(self, frame: bytes, then: Callable[[], None] | None = None) -> None:
         """`feed` in the background: for a request whose answer outlives its HTTP request
-        (an SSE POST the server may close early, the old transport's 202)."""
+        (an SSE POST the server may close early, the old transport's 202). `then` is
+        called once the frame has been served (whether or not it was answered)."""
         if self.ended or self._tg is None:
             raise ClosedError("the HTTP session has ended")
-        self._tg.start_soon(self._feed_quietly, frame)
+        self._tg.start_soon(self._feed_quietly, frame, then)
 
-    async def _feed_quietly(self, frame: bytes) -> None:
-        with contextlib.suppress(ClosedError):
-            await self.feed(frame)
+    async def _feed_quietly(self, frame: bytes, then: Callable[[], None] | None) -> None:
+        try:
+            with contextlib.suppress(ClosedError):
+                await self.feed(frame)
+        finally:
+            if then is not None:
+                then()
 
     async def _deliver(self, frame: bytes) -> None:
         """Take one frame the server sent (in the sending task)."""
