@@ -53,11 +53,23 @@ class BodyTooLarge(Exception):
     """The request body is over the configured limit (answered with 413)."""
 
 
+_NAMES: dict[bytes, str] = {}
+_NAMES_KEPT = 256  # a client inventing header names cannot grow this
+
+
 def header_map(scope: Scope) -> dict[str, str]:
-    """The request headers, names lower-cased (repeated headers joined with ', ')."""
+    """The request headers, names lower-cased (repeated headers joined with ', ').
+
+    Names are decoded once and remembered (every request carries the same few); this runs
+    for every request."""
     found: dict[str, str] = {}
-    for raw_name, raw_value in scope.get("headers", []):
-        name = raw_name.decode("latin-1").lower()
+    names = _NAMES
+    for raw_name, raw_value in scope.get("headers", ()):
+        name = names.get(raw_name)
+        if name is None:
+            name = raw_name.decode("latin-1").lower()
+            if len(names) < _NAMES_KEPT:
+                names[bytes(raw_name)] = name
         value = raw_value.decode("latin-1")
         found[name] = f"{found[name]}, {value}" if name in found else value
     return found

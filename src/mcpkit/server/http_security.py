@@ -51,6 +51,17 @@ def host_allowed(host: str, allowed: Collection[str] | None, *, loopback_bind: b
     `allowed` entries are `name` (any port) or `name:port`; `"*"` allows everything. With no
     list, a loopback bind serves only loopback names and any other bind serves every Host.
     """
+    if allowed is None:  # the default, asked on every request about the same few Hosts
+        return _host_allowed_by_default(host, loopback_bind)
+    return _host_allowed(host, allowed, loopback_bind=loopback_bind)
+
+
+@functools.lru_cache(maxsize=256)
+def _host_allowed_by_default(host: str, loopback_bind: bool) -> bool:
+    return _host_allowed(host, None, loopback_bind=loopback_bind)
+
+
+def _host_allowed(host: str, allowed: Collection[str] | None, *, loopback_bind: bool) -> bool:
     name, port = split_host(host)
     if allowed is None:
         return name in LOOPBACK_NAMES if loopback_bind else True
