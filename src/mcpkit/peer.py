@@ -366,9 +366,34 @@ class Peer:
             waiter.outcome = event
             waiter.settle()
 
+    async def answer_frame(self, frame: bytes) -> bytes | None:
+        """`serve_frame` for a caller that carries the reply itself (a legacy JSON POST,
+        whose HTTP response is the reply): the reply to the request, or the error reply to
+        a bad frame, is returned instead of sent; None when none is due (a notification,
+        a cancelled request). What the handler sends meanwhile goes out as usual."""
+        reply = None
+        for event in self.connection.receive(frame):
+            if isinstance(event, RequestReceived):
+                task = asyncio.current_task()
+                assert task is not None
+                self._handlers[event.id] = task
+                reply = await self._answer(event)
+            elif isinstance(event, ProtocolViolation) and event.reply is not None:
+                reply = event.reply
+                if self._on_violation is not None:
+                    self._on_violation(event)
+            else:
+                await self._dispatch([event])
+        return reply
+
     async def _serve(self, event: RequestReceived) -> None:
-        """Answer one request. Cancelled by the peer: no answer is due (spec: cancellation),
-        even if the handler swallowed the cancellation and returned something."""
+        reply = await self._answer(event)
+        if reply is not None:
+            await self.send(reply)
+
+    async def _answer(self, event: RequestReceived) -> bytes | None:
+        """The reply to one request. Cancelled by the peer: no answer is due (spec:
+        cancellation), even if the handler swallowed the cancellation and returned something."""
         rid = event.id
         try:
             try:
@@ -387,8 +412,7 @@ class Peer:
         finally:
             del self._handlers[rid]
             self._cancelled.discard(rid)
-        if reply is not None:
-            await self.send(reply)
+        return reply
 
     async def send(self, frame: bytes) -> None:
         """Send one frame (the transport keeps concurrent frames whole: see `Transport`)."""

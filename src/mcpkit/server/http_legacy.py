@@ -225,12 +225,13 @@ class LegacyEndpoint:
         streams: tuple[Receive, Send],
     ) -> None:
         receive, send = streams
-        params = message.get("params")
-        meta = params.get("_meta") if isinstance(params, dict) else None
-        token = meta.get(PROGRESS_TOKEN) if isinstance(meta, dict) else None
-        post = PostStream(message["id"], sse=sse, progress_token=token)
-        primed = await session.open_post(post)
-        if primed is not None:  # an SSE POST: its log outlives this response (resumable)
+        if sse:  # its log outlives this response (resumable)
+            params = message.get("params")
+            meta = params.get("_meta") if isinstance(params, dict) else None
+            token = meta.get(PROGRESS_TOKEN) if isinstance(meta, dict) else None
+            post = PostStream(message["id"], sse=True, progress_token=token)
+            primed = await session.open_post(post)
+            assert primed is not None
             try:  # served in the background: the server may close this stream early
                 # (served without an answer, i.e. cancelled: the stream ends there)
                 session.spawn_feed(body, then=lambda: session.close_post(post))
@@ -240,14 +241,11 @@ class LegacyEndpoint:
                 return
             await self._stream(session, message, post.log, primed, (receive, send))
             return
-        try:  # a JSON POST: served right here, in this request's task
-            await session.feed(body)
+        try:  # a JSON POST: served right here, in this request's task; its answer is ours
+            response = await session.answer(body)
         except TransportError:
             await send_json(send, 404, error_body(INVALID_REQUEST, "session ended"))
             return
-        finally:
-            session.close_post(post)  # (its answer, if any, came while it was served)
-        response = post.response.result()
         if response is None:  # cancelled by the client: no answer is due, the POST ends
             await send_empty(send, 202, _session_header(session))
         else:

@@ -38,7 +38,7 @@ import collections
 import contextlib
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar
 
@@ -118,6 +118,7 @@ class ServedSession:
         self.ended = False
         self._attached: Attachment | None = None
         self._tg: TaskGroup | None = None
+        self._answering = 0  # requests in `answer` (they keep the session busy)
         self._finished: anyio.Event | None = None
 
     def start(self, server: Server, tg: TaskGroup) -> None:
@@ -131,10 +132,31 @@ class ServedSession:
         Raises:
             ClosedError: the session has ended (also when it ends while serving this).
         """
+        await self._serving(self._attached_or_fail().feed(frame))
+
+    async def answer(self, frame: bytes) -> bytes | None:
+        """`feed`, returning the reply to a request instead of routing it (None: none is
+        due): for a POST whose response carries the reply, with no stream to route to.
+
+        Raises:
+            ClosedError: the session has ended (also when it ends while serving this).
+        """
+        attached = self._attached_or_fail()
+        self._answering += 1
+        try:
+            return await self._serving(attached.answer(frame))
+        finally:
+            self._answering -= 1
+            self.touch()
+
+    def _attached_or_fail(self) -> Attachment:
         if self.ended or self._attached is None:
             raise ClosedError("the HTTP session has ended")
+        return self._attached
+
+    async def _serving(self, work: Awaitable[_T]) -> _T:
         try:
-            await self._attached.feed(frame)
+            return await work
         except asyncio.CancelledError:
             task = asyncio.current_task()
             if not self.ended or task is None:
@@ -221,7 +243,7 @@ class LegacySession(ServedSession):
 
     @property
     def busy(self) -> bool:
-        return bool(self._posts) or self.get_open
+        return bool(self._posts) or self.get_open or self._answering > 0
 
     # ---- streams -----------------------------------------------------------------------
 
@@ -310,6 +332,7 @@ class LegacySession(ServedSession):
 
 
 T = TypeVar("T", bound=msgspec.Struct)
+_T = TypeVar("_T")
 
 
 def _decode_or(raw: msgspec.Raw, type_: type[T]) -> T:
