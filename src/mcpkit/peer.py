@@ -135,6 +135,10 @@ async def _ignore_notification(_: NotificationReceived) -> None:
     return None
 
 
+async def _refuse(_: RequestReceived) -> Any:
+    raise ClosedError("this connection no longer serves requests")
+
+
 def _report_crash(task: asyncio.Task[None]) -> None:
     """What escaped a request handler task (never an `Exception`: those became error
     replies) is logged rather than lost with the task."""
@@ -365,6 +369,11 @@ class Peer:
         if waiter is not None and not waiter.timed_out:
             waiter.outcome = event
             waiter.settle()
+
+    def stop_serving(self) -> None:
+        """Refuse requests from now on (answering -32603), dropping the handler, which
+        may refer back to whoever owns this peer: see `Attachment.detach`."""
+        self._on_request = _refuse
 
     async def answer_frame(self, frame: bytes) -> bytes | None:
         """`serve_frame` for a caller that carries the reply itself (a legacy JSON POST,

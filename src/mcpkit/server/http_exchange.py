@@ -19,7 +19,7 @@ import msgspec
 if TYPE_CHECKING:
     from mcpkit.server.server import Server
 
-__all__ = ["Emit", "Envelope", "envelope", "exchange", "is_answer"]
+__all__ = ["Emit", "Envelope", "envelope", "exchange"]
 
 Emit = Callable[[bytes], Awaitable[None]]
 
@@ -45,28 +45,16 @@ def envelope(frame: bytes) -> Envelope | None:
         return None
 
 
-def is_answer(message: Envelope, request_id: Any) -> bool:
-    """Whether `message` is the response (result or error) to the request `request_id`."""
-    rid = message.id
-    return message.method is None and rid == request_id and type(rid) is type(request_id)
-
-
-async def exchange(server: Server, frame: bytes, request_id: Any, emit: Emit) -> bytes | None:
+async def exchange(server: Server, frame: bytes, emit: Emit) -> bytes | None:
     """Serve one request frame; return its response frame (None if there was none).
 
     Frames the server sends before the response go to `emit`; a JSON-RPC request from the
     server (never sent in the modern era) is dropped, as it could not be answered.
     """
-    response: list[bytes] = []
 
     async def send(out: bytes) -> None:
         message = envelope(out)
-        if message is None:
-            return
-        if is_answer(message, request_id):
-            response.append(out)
-        elif message.method is not None and message.id is None:
+        if message is not None and message.method is not None and message.id is None:
             await emit(out)
 
-    await server.serve_one(frame, send)
-    return response[0] if response else None
+    return await server.serve_one(frame, send)

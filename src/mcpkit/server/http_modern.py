@@ -146,7 +146,7 @@ class ModernEndpoint:
             await send(sse_event(frame))
 
         answered, response = await finish_unless_disconnected(
-            receive, exchange(self.server, body, request_id, emit)
+            receive, exchange(self.server, body, emit)
         )
         if not answered:
             return  # cancelled by a disconnect: the spec says send nothing more

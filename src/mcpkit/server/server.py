@@ -234,9 +234,11 @@ class Server(Registry):
         server's lifespan is the caller's to hold (`running()`); `aclose()` when done."""
         return Attachment(self, _Outbox(send), modern=modern)
 
-    async def serve_one(self, frame: bytes, send: Callable[[bytes], Awaitable[None]]) -> None:
-        """Serve exactly one incoming frame in the calling task; everything the server says
-        about it (notifications first, the response last) goes to `send`.
+    async def serve_one(
+        self, frame: bytes, send: Callable[[bytes], Awaitable[None]]
+    ) -> bytes | None:
+        """Serve exactly one incoming frame in the calling task and return its answer (None
+        when none is due); what the server says before it (notifications) goes to `send`.
 
         This is the modern era's stateless exchange (one HTTP POST): a fresh `Connection`,
         so nothing carries over from one request to the next, but no memory pipe, read loop
@@ -245,7 +247,7 @@ class Server(Registry):
         attached = Attachment(self, _Outbox(send), forwarding=False)
         try:
             async with self.running():
-                await attached.feed(frame)
+                return await attached.answer(frame)
         finally:
             attached.detach()
 
@@ -372,15 +374,13 @@ class Attachment:
             legacy_versions=server.legacy_versions,
             modern_versions=server.modern_versions if modern else (),
         )
-        holder: list[Session] = []
-
-        async def on_request(request: RequestReceived) -> Any:
-            return await server._dispatch(holder[0], request)
-
-        self.peer = Peer(connection, transport, on_request=on_request, on_violation=_report)
+        self._server = server
+        self.peer = Peer(connection, transport, on_request=self._on_request, on_violation=_report)
         self.session = Session(self.peer, forwarding=forwarding)
-        holder.append(self.session)
         self._unsubscribe = server.bus.subscribe(self.session.hear) if forwarding else None
+
+    async def _on_request(self, request: RequestReceived) -> Any:
+        return await self._server._dispatch(self.session, request)
 
     async def feed(self, frame: bytes) -> None:
         """Take one frame from the client; a request is served in the calling task."""
@@ -391,11 +391,16 @@ class Attachment:
         return await self.peer.answer_frame(frame)
 
     def detach(self) -> None:
-        """Leave the change bus and stop forwarding (the peer is the caller's to close)."""
+        """Leave the change bus and stop forwarding (the peer is the caller's to close).
+
+        Also unlinks the peer from this attachment, the one reference cycle among them:
+        what a stateless exchange made is then freed the moment it ends, instead of
+        waiting for the cyclic collector (whose passes cost a modern request ~15 µs)."""
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
         self.session.close()
+        self.peer.stop_serving()
 
     async def aclose(self) -> None:
         """Detach, fail what waits on the client, cancel the handlers still running."""
