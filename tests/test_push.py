@@ -1,12 +1,14 @@
 """Push mode: a transport hands frames to a sink as they arrive (`PushTransport`), and the
 peer acts on them in the I/O callback, keeping order behind its async handlers.
 
-Against real subprocesses: the stdio client transport pushing to a recording sink, and a
+Against real subprocesses and pipes: the stdio transports (client and server) pushing to a
+recording sink, and a
 `Client` (whose peer uses push mode) against a raw server script that floods it.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,7 @@ from mcpkit.protocol.errors import (
 )
 from mcpkit.transports.base import Transport, pushing
 from mcpkit.transports.pipes import PipeReader
-from mcpkit.transports.stdio import stdio_client
+from mcpkit.transports.stdio import stdio_client, stdio_server
 
 pytestmark = pytest.mark.anyio
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -182,3 +184,39 @@ async def test_a_slow_listener_pauses_the_pipe_and_keeps_order(
             await c.ping()
             assert seen == list(range(FLOOD))
     assert resumed > 0
+
+
+async def test_stdio_server_pushes_frames_then_stdin_closed() -> None:
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    sink = Sink()
+    try:
+        async with stdio_server(stdin=in_r, stdout=out_w, max_frame=16) as t:
+            assert t.push_to(sink)
+            os.write(in_w, b'{"x":1}\n{"much too long":1}\n{"y"')
+            os.write(in_w, b":2}\n")
+            await sink.until(3)
+            assert sink.frames == [b'{"x":1}', b'{"y":2}']
+            assert isinstance(sink.errors[0], FrameTooLarge)
+            os.close(in_w)
+            in_w = -1
+            with anyio.fail_after(10):
+                await sink.ended.wait()
+        assert [type(e) for e in sink.errors] == [FrameTooLarge, BrokenError]
+    finally:
+        for fd in (in_r, in_w, out_r, out_w):
+            if fd >= 0:
+                os.close(fd)
+
+
+async def test_stdio_server_push_ends_with_closed_on_aclose() -> None:
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    sink = Sink()
+    try:
+        async with stdio_server(stdin=in_r, stdout=out_w) as t:
+            assert t.push_to(sink)
+        assert len(sink.errors) == 1 and isinstance(sink.errors[0], ClosedError)
+    finally:
+        for fd in (in_r, in_w, out_r, out_w):
+            os.close(fd)

@@ -116,6 +116,23 @@ def _check_frame(frame: bytes) -> None:
         raise LocalProtocolError("a stdio frame must not contain a newline")
 
 
+def _push_items(
+    sink: FrameSink, items: list[FrameItem], junk: Callable[[bytes], None] | None = None
+) -> bool:
+    """Hand framed items to a push sink: frames to `deliver`, oversize lines to `failed`,
+    and, when `junk` is given, lines that cannot be JSON-RPC to it. False: the sink is
+    behind (every item is still handed over: they were read already)."""
+    keep = True
+    for item in items:
+        if isinstance(item, FrameTooLarge):
+            sink.failed(item)
+        elif junk is not None and not _JSON_START.match(item):
+            junk(item)
+        else:
+            keep = sink.deliver(item) and keep
+    return keep
+
+
 class _ByteSource:
     """Reads chunks of stdin without blocking the event loop (see the module docstring)."""
 
@@ -227,12 +244,42 @@ class StdioServerTransport(_Interruptible):
     def __init__(self, source: _ByteSource, sink: _ByteSink, max_frame: int) -> None:
         super().__init__()
         self._source = source
-        self._sink = sink
+        self._out = sink
         self._framer = LineFramer(max_frame)
         self._pending: deque[FrameItem] = deque()
         self._eof = False
         self._receive_lock = asyncio.Lock()  # (asyncio: no checkpoint when free)
         self._send_lock = anyio.Lock(fast_acquire=True)
+        self._sink: FrameSink | None = None  # push mode (see `push_to`)
+
+    def push_to(self, sink: FrameSink) -> bool:
+        """Hand frames to `sink` from stdin's callback from now on (`PushTransport`); only
+        where stdin is driven by the loop itself (`pipes`)."""
+        pipe = self._source.pipe
+        if pipe is None or self._receive_lock.locked() or self._closing:
+            return False
+        self._sink = sink
+        pending, self._pending = list(self._pending), deque()
+        _push_items(sink, pending)
+        if self._eof:
+            sink.failed(BrokenError("stdin closed"))
+        else:
+            pipe.push(self._on_chunk)
+        return True
+
+    def resume_push(self) -> None:
+        if self._source.pipe is not None:
+            self._source.pipe.resume()
+
+    def _on_chunk(self, chunk: bytes) -> bool:
+        assert self._sink is not None
+        if chunk:
+            return _push_items(self._sink, self._framer.feed(chunk))
+        self._eof = True
+        _push_items(self._sink, self._framer.end())
+        if not self._closing:
+            self._sink.failed(BrokenError("stdin closed"))
+        return False
 
     async def receive(self) -> bytes:
         if self._pending and not self._receive_lock.locked():  # a frame already read
@@ -263,7 +310,7 @@ class StdioServerTransport(_Interruptible):
     async def send(self, frame: bytes) -> None:
         self._check_open()
         _check_frame(frame)
-        pipe = self._sink.pipe
+        pipe = self._out.pipe
         try:
             if pipe is not None:  # no thread, no lock: the write is whole and in order
                 pipe.write((frame, b"\n"))
@@ -271,7 +318,7 @@ class StdioServerTransport(_Interruptible):
                     await pipe.drain()
                 return
             async with self._send_lock:
-                await anyio.to_thread.run_sync(self._sink.write, frame + b"\n")
+                await anyio.to_thread.run_sync(self._out.write, frame + b"\n")
         except OSError as exc:  # EPIPE: the host stopped reading our stdout
             raise BrokenError(f"stdout closed: {exc}") from exc
 
@@ -282,8 +329,10 @@ class StdioServerTransport(_Interruptible):
         `_FLUSH_TIMEOUT` seconds: a host that stopped reading cannot hold us forever). The
         process's stdin and stdout are left open: they belong to the process.
         """
+        if self._sink is not None and not self._closing and not self._eof:
+            self._sink.failed(ClosedError(f"stdio transport ({self.describe()}) is closed"))
         self._interrupt()
-        pipe = self._sink.pipe
+        pipe = self._out.pipe
         if pipe is not None:
             with anyio.move_on_after(_FLUSH_TIMEOUT, shield=True):
                 await pipe.flush()
@@ -470,17 +519,8 @@ class StdioClientTransport(_Interruptible):
         return False
 
     def _pass_on(self, items: list[FrameItem]) -> bool:
-        sink = self._sink
-        assert sink is not None
-        keep = True
-        for item in items:
-            if isinstance(item, FrameTooLarge):
-                sink.failed(item)
-            elif _JSON_START.match(item):
-                keep = sink.deliver(item) and keep
-            else:
-                self._report_junk(item)
-        return keep
+        assert self._sink is not None
+        return _push_items(self._sink, items, self._report_junk)
 
     def _end(self) -> None:
         """Stdout ended: tell the sink why, once the exit code and stderr are in."""
