@@ -2,8 +2,8 @@
 peer acts on them in the I/O callback, keeping order behind its async handlers.
 
 Against real subprocesses and pipes: the stdio transports (client and server) pushing to a
-recording sink, and a
-`Client` (whose peer uses push mode) against a raw server script that floods it.
+recording sink, and a `Client` (whose peer uses push mode) against a raw server script that
+floods it.
 """
 
 from __future__ import annotations
