@@ -56,6 +56,7 @@ async def test_drain_waits_for_a_slow_reader(pipe: tuple[int, int]) -> None:
     read_fd, write_fd = pipe
     writer = PipeWriter(write_fd, high_water=100_000)
     writer.write((b"x" * 300_000,))
+    assert writer.behind  # what a sender asks before waiting in drain()
     drained = anyio.Event()
 
     async def drain() -> None:
@@ -70,6 +71,7 @@ async def test_drain_waits_for_a_slow_reader(pipe: tuple[int, int]) -> None:
         with anyio.fail_after(10):
             await read_all(reader, 300_000)
             await drained.wait()
+    assert not writer.behind
     writer.close()
     reader.close()
 

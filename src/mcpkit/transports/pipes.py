@@ -181,6 +181,13 @@ class PipeWriter:
         """Bytes accepted but not yet in the pipe."""
         return self._queued
 
+    @property
+    def behind(self) -> bool:
+        """Whether `drain()` would wait: more than `high_water` bytes are queued. (A
+        server answering 64 requests in one pass queues each answer; only a reader that
+        stopped reading makes it worth a call to `drain()`.)"""
+        return self._queued > self._high_water
+
     def write(self, parts: Sequence[bytes]) -> None:
         """Queue `parts` to go out back to back, soon (see the class docstring).
 

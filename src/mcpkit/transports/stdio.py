@@ -314,7 +314,7 @@ class StdioServerTransport(_Interruptible):
         try:
             if pipe is not None:  # no thread, no lock: the write is whole and in order
                 pipe.write((frame, b"\n"))
-                if pipe.queued:
+                if pipe.behind:
                     await pipe.drain()
                 return
             async with self._send_lock:
