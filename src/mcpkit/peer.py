@@ -139,13 +139,6 @@ async def _refuse(_: RequestReceived) -> Any:
     raise ClosedError("this connection no longer serves requests")
 
 
-def _report_crash(task: asyncio.Task[None]) -> None:
-    """What escaped a request handler task (never an `Exception`: those became error
-    replies) is logged rather than lost with the task."""
-    if not task.cancelled() and task.exception() is not None:
-        _log.error("a request handler task crashed", exc_info=task.exception())
-
-
 class Peer:
     """One live connection: send requests and await answers; serve the peer's requests.
 
@@ -336,9 +329,8 @@ class Peer:
             case RequestReceived():
                 # a plain asyncio task, not a task-group child: spawning one is a
                 # fraction of the cost, and `_stop_handlers` keeps the structure
-                task = asyncio.get_running_loop().create_task(self._serve(event))
+                task = asyncio.get_running_loop().create_task(self._serve_in_task(event))
                 self._handlers[event.id] = task
-                task.add_done_callback(_report_crash)
             case CancelReceived():
                 handler = self._handlers.get(event.request_id)
                 if handler is not None and event.request_id not in self._cancelled:
@@ -399,6 +391,17 @@ class Peer:
         reply = await self._answer(event)
         if reply is not None:
             await self.send(reply)
+
+    async def _serve_in_task(self, event: RequestReceived) -> None:
+        """`_serve` as a task of its own. Nothing but cancellation escapes it: a task's
+        exception would only be reported when the task is collected, and a done callback
+        to report it costs every request a pass of the loop."""
+        try:
+            await self._serve(event)
+        except TransportError as exc:  # the connection's end is reported where it is read
+            _log.debug("the answer to request %r was not sent: %r", event.id, exc)
+        except Exception:  # a handler's own failure became an error reply: this is ours
+            _log.exception("answering request %r failed", event.id)
 
     async def _answer(self, event: RequestReceived) -> bytes | None:
         """The reply to one request. Cancelled by the peer: no answer is due (spec:
