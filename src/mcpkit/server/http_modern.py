@@ -31,6 +31,7 @@ from mcpkit.protocol.errors import (
 from mcpkit.server.http_exchange import exchange
 from mcpkit.server.http_headers import check_modern_headers
 from mcpkit.server.http_responses import (
+    WATCH_AFTER,
     Receive,
     Send,
     error_body,
@@ -146,7 +147,7 @@ class ModernEndpoint:
             await send(sse_event(frame))
 
         answered, response = await finish_unless_disconnected(
-            receive, exchange(self.server, body, emit)
+            receive, exchange(self.server, body, emit), watch_after=WATCH_AFTER
         )
         if not answered:
             return  # cancelled by a disconnect: the spec says send nothing more

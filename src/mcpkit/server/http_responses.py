@@ -19,6 +19,7 @@ import anyio
 
 __all__ = [
     "SSE_HEADERS",
+    "WATCH_AFTER",
     "BodyTooLarge",
     "Receive",
     "Scope",
@@ -106,19 +107,29 @@ async def wait_disconnect(receive: Receive) -> None:
 T = TypeVar("T")
 
 
+WATCH_AFTER = 0.02
+"""Seconds a single request's work runs before its disconnect watcher starts (see
+`finish_unless_disconnected`)."""
+
+
 async def finish_unless_disconnected(
-    receive: Receive, work: Coroutine[Any, Any, T]
+    receive: Receive, work: Coroutine[Any, Any, T], *, watch_after: float = 0.0
 ) -> tuple[bool, T | None]:
     """Run `work` in this task, cancelling it if the client disconnects first: `(True,
     result)`, or `(False, None)` when the client left (spec: closing the stream cancels
     the request; a stream nobody reads must not keep its handler alive).
 
-    The watcher is a plain asyncio task and the work runs inline: this wraps every request
-    and every stream, and an anyio task group with a second task costs more than a small
-    handler does."""
+    The work runs inline and the watcher is a plain asyncio task (an anyio task group
+    with a second task costs more than a small handler does), started after `watch_after`
+    seconds: a single request passes `WATCH_AFTER`, as most end well within it and a
+    watcher started, stepped and cancelled for each cost more than the handler (a client
+    that leaves is noticed that much later); a stream starts it at once, so that a client
+    reconnecting right after leaving finds the stream released."""
     main = asyncio.current_task()
     assert main is not None
+    loop = asyncio.get_running_loop()
     left = False
+    watcher: asyncio.Task[None] | None = None
 
     async def watch() -> None:
         nonlocal left
@@ -126,7 +137,13 @@ async def finish_unless_disconnected(
         left = True
         main.cancel()
 
-    watcher = asyncio.get_running_loop().create_task(watch())
+    def start_watching() -> None:
+        nonlocal watcher
+        watcher = loop.create_task(watch())
+
+    timer = loop.call_later(watch_after, start_watching) if watch_after else None
+    if timer is None:
+        start_watching()
     try:
         result = await work
     except asyncio.CancelledError:
@@ -135,7 +152,10 @@ async def finish_unless_disconnected(
         main.uncancel()
         return False, None
     finally:
-        watcher.cancel()
+        if timer is not None:
+            timer.cancel()
+        if watcher is not None:
+            watcher.cancel()
     if left:  # it finished just as the client left: the cancellation is still pending
         main.uncancel()
         return False, None
