@@ -2,10 +2,13 @@
 
 Layer: between transports and server/client. It owns the tasks: one reader, one task per
 request received (so cancellation can stop exactly that handler), and waiters for the
-requests we sent. Handler tasks are plain asyncio tasks (a task-group spawn costs several
-times more, and a small request's whole budget is tens of microseconds); `run()` and
-`aclose()` cancel and await them, so none outlives the peer. Protocol rules stay in
-`Connection`; this module only moves bytes and wakes tasks.
+requests we sent. A transport that can push (`PushTransport`) needs no reader: its I/O
+callback hands each frame to `deliver`, which settles answers and starts requests right
+there, and one task runs the async handlers (notifications, progress) in order.
+Handler tasks are plain asyncio tasks (a task-group spawn costs several times more, and a
+small request's whole budget is tens of microseconds); `run()` and `aclose()` cancel and
+await them, so none outlives the peer. Protocol rules stay in `Connection`; this module
+only moves bytes and wakes tasks.
 
 No `ExceptionGroup` leaves this module: handler failures become error responses, transport
 failures end the run and fail every waiting request with one clear error.
