@@ -220,3 +220,21 @@ async def test_stdio_server_push_ends_with_closed_on_aclose() -> None:
     finally:
         for fd in (in_r, in_w, out_r, out_w):
             os.close(fd)
+
+
+class BuggySink(Sink):
+    def deliver(self, frame: bytes) -> bool:
+        raise RuntimeError("a bug in the sink")
+
+
+async def test_a_sink_that_fails_ends_the_connection_with_the_error_named() -> None:
+    """An exception in the pipe's callback would be lost to the loop's log and the frame
+    with it; the transport ends instead, so nothing waits forever."""
+    sink = BuggySink()
+    async with stdio_client(PY, [str(FIXTURES / "proc_echo.py")]) as t:
+        assert t.push_to(sink)
+        await t.send(b'{"echo": 1}')
+        with anyio.fail_after(10):
+            await sink.ended.wait()
+    (error, *_) = sink.errors
+    assert isinstance(error, BrokenError) and "a bug in the sink" in str(error)

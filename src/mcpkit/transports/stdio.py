@@ -121,15 +121,24 @@ def _push_items(
 ) -> bool:
     """Hand framed items to a push sink: frames to `deliver`, oversize lines to `failed`,
     and, when `junk` is given, lines that cannot be JSON-RPC to it. False: the sink is
-    behind (every item is still handed over: they were read already)."""
+    behind (every item is still handed over: they were read already).
+
+    This runs in the pipe's I/O callback, where an exception would only be logged by the
+    loop and the frame lost, leaving whoever waits for it waiting: a sink that fails (a bug)
+    ends the connection instead, with the error named."""
     keep = True
-    for item in items:
-        if isinstance(item, FrameTooLarge):
-            sink.failed(item)
-        elif junk is not None and not _JSON_START.match(item):
-            junk(item)
-        else:
-            keep = sink.deliver(item) and keep
+    try:
+        for item in items:
+            if isinstance(item, FrameTooLarge):
+                sink.failed(item)
+            elif junk is not None and not _JSON_START.match(item):
+                junk(item)
+            else:
+                keep = sink.deliver(item) and keep
+    except Exception as exc:
+        logger.exception("handling a received frame failed")
+        sink.failed(BrokenError(f"handling a received frame failed: {exc!r}"))
+        return False
     return keep
 
 
