@@ -47,6 +47,11 @@ class LineFramer:
     def feed(self, data: bytes) -> list[FrameItem]:
         """Take the next chunk of the stream; return the items completed by it, in order."""
         out: list[FrameItem] = []
+        end = data.find(b"\n")
+        whole = end == len(data) - 1 and end <= self.max_size
+        if whole and not self._buf and self._skipped is None:
+            self._emit(data[:end], out)  # the usual chunk: exactly one whole line
+            return out
         start = 0
         while True:
             end = data.find(b"\n", start)
