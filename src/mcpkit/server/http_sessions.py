@@ -119,6 +119,7 @@ class ServedSession:
         self._attached: Attachment | None = None
         self._tg: TaskGroup | None = None
         self._answering = 0  # requests in `answer` (they keep the session busy)
+        self._feeds: set[asyncio.Task[None]] = set()  # `spawn_feed`'s, until done
         self._finished: anyio.Event | None = None
 
     def start(self, server: Server, tg: TaskGroup) -> None:
@@ -170,7 +171,13 @@ class ServedSession:
         called once the frame has been served (whether or not it was answered)."""
         if self.ended or self._tg is None:
             raise ClosedError("the HTTP session has ended")
-        self._tg.start_soon(self._feed_quietly, frame, then)
+        # A plain asyncio task, kept until done: an anyio task-group spawn cost more than
+        # the whole request. It ends with the session: a request being served is one of
+        # its connection's handlers (cancelled by `aclose`), one not yet begun finds the
+        # session ended.
+        task = asyncio.get_running_loop().create_task(self._feed_quietly(frame, then))
+        self._feeds.add(task)
+        task.add_done_callback(self._feeds.discard)
 
     async def _feed_quietly(self, frame: bytes, then: Callable[[], None] | None) -> None:
         try:
