@@ -120,16 +120,15 @@ class _Hub:
             self.tg = None
             self._stopped.set()
 
-    async def ensure_started(self) -> TaskGroup:
-        """The hub's task group, starting the hub in the background if nothing did yet."""
+    async def ensure_started(self) -> None:
+        """Start the hub in the background if nothing did yet."""
         if self.tg is not None:
-            return self.tg  # the usual case, on every request: no waiting, no timer
+            return  # the usual case, on every request: no waiting, no timer
         if self._task is None and not self._stop.is_set():
             self._task = asyncio.get_running_loop().create_task(self.run())
         with anyio.fail_after(10):
             await self._ready.wait()
         assert self.tg is not None, "the MCP HTTP app was closed"
-        return self.tg
 
     async def aclose(self) -> None:
         self._stop.set()
@@ -218,14 +217,14 @@ class MCPHTTPApp:
     async def _serve(
         self, route: str, scope: Scope, headers: dict[str, str], receive: Receive, send: Send
     ) -> None:
-        tg = await self._hub.ensure_started()
+        await self._hub.ensure_started()
         method = scope["method"]
         if route == _SSE:
-            await self._sse_stream(method, scope, receive, send, tg)
+            await self._sse_stream(method, scope, receive, send)
         elif route == _MESSAGES:
             await self._sse_message(method, scope, headers, receive, send)
         else:
-            await self._mcp(method, scope, headers, (receive, send), tg)
+            await self._mcp(method, scope, headers, (receive, send))
 
     def _route(self, scope: Scope) -> str | None:
         """Which endpoint a path names (a trailing slash never matters), or None."""
@@ -239,11 +238,9 @@ class MCPHTTPApp:
             return _SSE
         return _MESSAGES if path == settings.messages_path.rstrip("/") else None
 
-    async def _sse_stream(
-        self, method: str, scope: Scope, receive: Receive, send: Send, tg: TaskGroup
-    ) -> None:
+    async def _sse_stream(self, method: str, scope: Scope, receive: Receive, send: Send) -> None:
         if method == "GET":
-            await self._sse.get(scope, receive, send, tg)
+            await self._sse.get(scope, receive, send)
         else:
             await send_empty(send, 405, [(b"allow", b"GET")])
 
@@ -266,11 +263,10 @@ class MCPHTTPApp:
         scope: Scope,
         headers: dict[str, str],
         channel: tuple[Receive, Send],
-        tg: TaskGroup,
     ) -> None:
         receive, send = channel
         if method == "POST":
-            await self._post(scope, headers, receive, send, tg)
+            await self._post(scope, headers, receive, send)
         elif method in {"GET", "DELETE"} and "mcp-session-id" not in headers:
             await send_empty(send, 405, [(b"allow", b"POST")])
         elif method == "GET":
@@ -293,7 +289,7 @@ class MCPHTTPApp:
         return None
 
     async def _post(
-        self, scope: Scope, headers: dict[str, str], receive: Receive, send: Send, tg: TaskGroup
+        self, scope: Scope, headers: dict[str, str], receive: Receive, send: Send
     ) -> None:
         body = await self._body(headers, receive, send)
         message = None if body is None else await _message(body, send)
@@ -304,7 +300,7 @@ class MCPHTTPApp:
         if self._is_modern(message, headers):
             await self._modern.post(message, body, headers, receive, send)
         else:
-            await self._legacy.post(message, body, headers, (receive, send), tg)
+            await self._legacy.post(message, body, headers, (receive, send))
 
     async def _body(self, headers: dict[str, str], receive: Receive, send: Send) -> bytes | None:
         limit = self.settings.max_body

@@ -23,8 +23,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from anyio.abc import TaskGroup
-
 from mcpkit.auth.caller import current_access, principal_of
 from mcpkit.protocol.context import PROGRESS_TOKEN
 from mcpkit.protocol.errors import INTERNAL_ERROR, INVALID_REQUEST, TransportError
@@ -84,11 +82,10 @@ class LegacyEndpoint:
         body: bytes,
         headers: dict[str, str],
         streams: tuple[Receive, Send],
-        tg: TaskGroup,
     ) -> None:
         receive, send = streams
         if message.get("method") == "initialize" and "id" in message:
-            await self._initialize(message, body, send, tg)
+            await self._initialize(message, body, send)
             return
         session = await self._session(headers, send)
         if session is None:
@@ -189,12 +186,10 @@ class LegacyEndpoint:
             return None
         return session
 
-    async def _initialize(
-        self, message: dict[str, Any], body: bytes, send: Send, tg: TaskGroup
-    ) -> None:
+    async def _initialize(self, message: dict[str, Any], body: bytes, send: Send) -> None:
         """Start a session; its id goes out only if `initialize` succeeded. Always JSON:
         the session header must be decided before the response starts."""
-        session = await self.sessions.create(tg)
+        session = await self.sessions.create()
         if session is None:
             busy = "too many sessions; try again later"
             await send_json(send, 503, error_body(INTERNAL_ERROR, busy, message["id"]))

@@ -44,7 +44,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar
 
 import anyio
 import msgspec
-from anyio.abc import TaskGroup
 
 from mcpkit.protocol.errors import ClosedError
 from mcpkit.server.http_exchange import Envelope, envelope
@@ -117,15 +116,13 @@ class ServedSession:
         self.last_active = clock()
         self.ended = False
         self._attached: Attachment | None = None
-        self._tg: TaskGroup | None = None
         self._answering = 0  # requests in `answer` (they keep the session busy)
         self._feeds: set[asyncio.Task[None]] = set()  # `spawn_feed`'s, until done
         self._finished: anyio.Event | None = None
 
-    def start(self, server: Server, tg: TaskGroup) -> None:
-        """Attach to the server; `tg` runs what must outlive a request (`spawn_feed`)."""
+    def start(self, server: Server) -> None:
+        """Attach to the server."""
         self._attached = server.attach(self._deliver, modern=self.modern)
-        self._tg = tg
 
     async def feed(self, frame: bytes) -> None:
         """Hand the server one frame from the client; a request is served right here.
@@ -169,8 +166,7 @@ class ServedSession:
         """`feed` in the background: for a request whose answer outlives its HTTP request
         (an SSE POST the server may close early, the old transport's 202). `then` is
         called once the frame has been served (whether or not it was answered)."""
-        if self.ended or self._tg is None:
-            raise ClosedError("the HTTP session has ended")
+        self._attached_or_fail()
         # A plain asyncio task, kept until done: an anyio task-group spawn cost more than
         # the whole request. It ends with the session: a request being served is one of
         # its connection's handlers (cancelled by `aclose`), one not yet begun finds the
@@ -382,16 +378,15 @@ class SessionManager(Generic[S]):
             session.touch()
         return session
 
-    async def create(self, tg: TaskGroup) -> S | None:
-        """A new session (`tg`: where its background work runs); None when the cap is
-        reached even after reaping."""
+    async def create(self) -> S | None:
+        """A new session; None when the cap is reached even after reaping."""
         if len(self.sessions) >= self.max_sessions:
             await self.reap()
         if len(self.sessions) >= self.max_sessions:
             return None
         session = self._make(secrets.token_urlsafe(32), lambda: self.clock())
         self.sessions[session.id] = session
-        session.start(self.server, tg)
+        session.start(self.server)
         return session
 
     async def end(self, session_id: str) -> bool:

@@ -30,7 +30,6 @@ from typing import Final
 from urllib.parse import parse_qs
 
 import anyio
-from anyio.abc import TaskGroup
 
 from mcpkit.auth.caller import current_access, principal_of
 from mcpkit.protocol.errors import INTERNAL_ERROR, INVALID_REQUEST, BrokenError, TransportError
@@ -93,9 +92,9 @@ class SSEEndpoint:
         self.messages_path = messages_path
         self.keepalive = keepalive
 
-    async def get(self, scope: Scope, receive: Receive, send: Send, tg: TaskGroup) -> None:
+    async def get(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Open a session and stream it until either side hangs up, then end it."""
-        session = await self.sessions.create(tg)
+        session = await self.sessions.create()
         if session is None:
             busy = "too many sessions; try again later"
             await send_json(send, 503, error_body(INTERNAL_ERROR, busy))
