@@ -91,7 +91,7 @@ class Context:
         self.version = request.version
         self.state: dict[str, Any] = state if state is not None else {}
         self.auth: AccessToken | None = current_access.get()
-        self._asks = asks or Asks()
+        self._asks = asks  # modern only: a legacy ask is a real request
         ctx = request.context
         if ctx is not None:
             self.client_info = ctx.client_info or {}
@@ -178,6 +178,8 @@ class Context:
     async def _ask(self, key: str | None, method: str, params: dict[str, Any]) -> Any:
         if self.era is Era.LEGACY:
             return await self.session.peer.request(method, params)
+        if self._asks is None:
+            self._asks = Asks()
         return await self._asks.ask(self._asks.next_key(key), method, params)
 
     async def elicit(

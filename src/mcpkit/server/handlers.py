@@ -9,6 +9,7 @@ hints) and turns exceptions into JSON-RPC errors. Era differences stay local and
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -94,19 +95,19 @@ async def list_tools(server: Server, session: Session, request: RequestReceived)
     return ListToolsResult(tools=page, next_cursor=_unset(after))
 
 
-async def call_tool(
+def call_tool(
     server: Server, session: Session, request: RequestReceived
-) -> CallToolResult | InputRequiredResult:
+) -> Awaitable[CallToolResult | InputRequiredResult]:
+    # a plain function returning the tool's awaitable: no coroutine frames of its own on
+    # the hottest path (the same for `get_prompt`)
     params = request.params
     registered = server.tools.get(params.name)
     if registered is None:
         raise InvalidParams(f"unknown tool: {params.name}", {"name": params.name})
     arguments = {} if params.arguments is msgspec.UNSET else params.arguments
-
-    async def run(ctx: Context) -> CallToolResult:
-        return await tools.call_tool(registered, arguments, ctx)
-
-    return await server.with_asks(session, request, run)
+    return server.with_asks(
+        session, request, functools.partial(tools.call_tool, registered, arguments)
+    )
 
 
 # ---- resources -----------------------------------------------------------------------
@@ -180,19 +181,17 @@ async def list_prompts(
     return ListPromptsResult(prompts=page, next_cursor=_unset(after))
 
 
-async def get_prompt(
+def get_prompt(
     server: Server, session: Session, request: RequestReceived
-) -> GetPromptResult | InputRequiredResult:
+) -> Awaitable[GetPromptResult | InputRequiredResult]:
     params = request.params
     registered = server.prompts.get(params.name)
     if registered is None:
         raise InvalidParams(f"unknown prompt: {params.name}", {"name": params.name})
     arguments = {} if params.arguments is msgspec.UNSET else params.arguments
-
-    async def run(ctx: Context) -> GetPromptResult:
-        return await prompts.get_prompt(registered, arguments, ctx)
-
-    return await server.with_asks(session, request, run)
+    return server.with_asks(
+        session, request, functools.partial(prompts.get_prompt, registered, arguments)
+    )
 
 
 # ---- completion, logging -------------------------------------------------------------

@@ -315,21 +315,28 @@ class Server(Registry):
 
     # ---- MRTR ------------------------------------------------------------------------
 
-    async def with_asks(
+    def with_asks(
         self, session: Session, request: RequestReceived, run: Callable[[Context], Awaitable[R]]
-    ) -> R | InputRequiredResult:
-        """Run a handler that may ask the client for input (elicitation, sampling, roots).
+    ) -> Awaitable[R | InputRequiredResult]:
+        """Run a handler that may ask the client for input (elicitation, sampling, roots);
+        await what this returns.
 
-        Legacy: the asks are real requests; the handler just runs. Modern: answers come
-        from the retry's `inputResponses` plus the sealed `requestState`; a missing answer
-        stops the handler and the result is an `InputRequiredResult` (see `asks.py`).
+        Legacy: the asks are real requests; the handler just runs (its own awaitable, no
+        coroutine around it). Modern: answers come from the retry's `inputResponses` plus
+        the sealed `requestState`; a missing answer stops the handler and the result is an
+        `InputRequiredResult` (see `asks.py`).
 
         Raises:
             InvalidRequestState: the `requestState` was tampered with, expired, or made for
                 another request (-32602).
         """
         if request.era is Era.LEGACY:
-            return await run(Context(self, session, request))
+            return run(Context(self, session, request))
+        return self._with_modern_asks(session, request, run)
+
+    async def _with_modern_asks(
+        self, session: Session, request: RequestReceived, run: Callable[[Context], Awaitable[R]]
+    ) -> R | InputRequiredResult:
         params = request.params
         name = getattr(params, "name", None) or getattr(params, "uri", None)
         answers: dict[str, Any] = {}
@@ -379,8 +386,8 @@ class Attachment:
         self.session = Session(self.peer, forwarding=forwarding)
         self._unsubscribe = server.bus.subscribe(self.session.hear) if forwarding else None
 
-    async def _on_request(self, request: RequestReceived) -> Any:
-        return await self._server._dispatch(self.session, request)
+    def _on_request(self, request: RequestReceived) -> Awaitable[Any]:
+        return self._server._dispatch(self.session, request)
 
     async def feed(self, frame: bytes) -> None:
         """Take one frame from the client; a request is served in the calling task."""

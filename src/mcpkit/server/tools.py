@@ -12,7 +12,7 @@ import functools
 import inspect
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -118,11 +118,16 @@ def _is_async_remembered(function: Callable[..., Any]) -> bool:
     return inspect.iscoroutinefunction(function)
 
 
-async def call_function(function: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+def call_function(function: Callable[..., Any], kwargs: dict[str, Any]) -> Awaitable[Any]:
     """Call a handler: async ones on the loop, sync ones in a worker thread (never blocking
-    the loop)."""
+    the loop). Await what it returns: an async handler's own coroutine (no wrapper around
+    it: one coroutine frame less on every call)."""
     if _is_async(function):
-        return await function(**kwargs)
+        return function(**kwargs)  # type: ignore[no-any-return]
+    return _in_thread(function, kwargs)
+
+
+async def _in_thread(function: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
     result = await anyio.to_thread.run_sync(lambda: function(**kwargs))
     if inspect.isawaitable(result):
         return await result
