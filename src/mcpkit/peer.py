@@ -23,10 +23,10 @@ import logging
 import math
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import anyio
+import msgspec
 from anyio.abc import TaskGroup
 
 from mcpkit.protocol.connection import Connection
@@ -64,8 +64,7 @@ ProgressHandler = Callable[[ProgressReceived], Awaitable[None] | None]
 ViolationHandler = Callable[[ProtocolViolation], None]
 
 
-@dataclass(slots=True)
-class _Waiter:
+class _Waiter(msgspec.Struct):
     """One request we sent, waiting for its answer: a future settled by the answer, the
     connection's end, or the peer's deadline sweep. Plain asyncio (no cancel scope, no
     Event): this is on the path of every request a client makes."""

@@ -12,8 +12,9 @@ the spec's errors: a missing required key is -32602, an unsupported version -320
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Final, get_args
+
+import msgspec
 
 from mcpkit.protocol.errors import (
     InvalidParams,
@@ -77,8 +78,7 @@ def missing_capabilities(
     return missing
 
 
-@dataclass(frozen=True, slots=True)
-class RequestContext:
+class RequestContext(msgspec.Struct, frozen=True):
     """What one modern request says about its client. Built only by `from_meta`."""
 
     version: str
@@ -86,7 +86,7 @@ class RequestContext:
     client_info: dict[str, Any] | None = None
     log_level: LoggingLevel | None = None
     progress_token: str | int | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, Any] = msgspec.field(default_factory=dict)
 
     @classmethod
     def from_meta(cls, meta: Any, supported: tuple[str, ...]) -> RequestContext:

@@ -1,12 +1,14 @@
 """What the sans-I/O `Connection` tells its caller happened.
 
-Layer: protocol (sans-I/O). Plain frozen dataclasses; the I/O layer matches on them.
+Layer: protocol (sans-I/O). Frozen msgspec structs (built in C: a frozen dataclass spent
+~1 µs of every request on `object.__setattr__`); the I/O layer matches on them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, TypeAlias
+
+import msgspec
 
 from mcpkit.protocol.context import RequestContext
 from mcpkit.protocol.errors import MCPKitError, ProtocolError
@@ -24,8 +26,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class RequestReceived:
+class RequestReceived(msgspec.Struct, frozen=True):
     """The peer asks us something; answer with `Connection.send_result`/`send_error`.
 
     `params` is the typed params struct of the method (a dict for methods MCP does not
@@ -41,14 +42,12 @@ class RequestReceived:
     context: RequestContext | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class NotificationReceived:
+class NotificationReceived(msgspec.Struct, frozen=True):
     method: str
     params: Any
 
 
-@dataclass(frozen=True, slots=True)
-class ResponseReceived:
+class ResponseReceived(msgspec.Struct, frozen=True):
     """The answer to a request we sent; `result` is the typed result struct."""
 
     id: int | str
@@ -56,8 +55,7 @@ class ResponseReceived:
     result: Any
 
 
-@dataclass(frozen=True, slots=True)
-class ErrorReceived:
+class ErrorReceived(msgspec.Struct, frozen=True):
     """A request we sent ended in an error: the peer's error response (`RPCError`), an
     answer we could not accept (`RemoteProtocolError`), or the connection closing."""
 
@@ -66,16 +64,14 @@ class ErrorReceived:
     error: MCPKitError
 
 
-@dataclass(frozen=True, slots=True)
-class CancelReceived:
+class CancelReceived(msgspec.Struct, frozen=True):
     """The peer cancelled a request we are handling: stop it; no answer will be sent."""
 
     request_id: int | str
     reason: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class ProgressReceived:
+class ProgressReceived(msgspec.Struct, frozen=True):
     """Progress for a request we sent (already checked to increase)."""
 
     request_id: int | str
@@ -84,8 +80,7 @@ class ProgressReceived:
     message: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class ProtocolViolation:
+class ProtocolViolation(msgspec.Struct, frozen=True):
     """The peer sent something bad. `reply` is the error frame to send back, if one is due
     (a request or unparseable frame gets one; a bad notification or stray response not)."""
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
-from dataclasses import dataclass
+
+import msgspec
 
 from mcpkit.protocol.context import RequestContext
 from mcpkit.protocol.errors import INVALID_REQUEST, RemoteProtocolError
@@ -24,8 +25,7 @@ RequestId = int | str
 _RECENTLY_ENDED = 256
 
 
-@dataclass(slots=True)
-class Outgoing:
+class Outgoing(msgspec.Struct):
     """A request we sent and still wait for."""
 
     id: RequestId
@@ -36,8 +36,7 @@ class Outgoing:
     last_progress: float | None = None
 
 
-@dataclass(slots=True)
-class Incoming:
+class Incoming(msgspec.Struct):
     """A request we received and have not answered yet."""
 
     id: RequestId

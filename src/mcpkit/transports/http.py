@@ -59,7 +59,6 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, final
 
 import anyio
@@ -193,8 +192,7 @@ def _param_headers(arguments: Any, annotations: Mapping[str, str]) -> dict[str, 
 # ---- what one frame is, as far as HTTP cares ------------------------------------------------
 
 
-@dataclass
-class _Exchange:
+class _Exchange(msgspec.Struct):
     """One POST: the frame's request id (None for notifications and responses), its method,
     whether it is modern, and whether its response has been queued yet."""
 
