@@ -473,25 +473,32 @@ class Peer:
             on_sent(rid)
         try:
             try:
-                await self.send(frame)
+                await self.transport.send(frame)
             except BaseException:
                 self.connection.abandon(rid)  # it never left: it ends here
                 raise
             waiter.idle = timeout or self.timeout
             cap = max_timeout or self.max_timeout
             waiter.cap_deadline = loop.time() + cap
-            return await self._await(rid, method, waiter, cap)
+            self._deadlines.extend(waiter)
+            try:  # (the wait is inline: every coroutine frame is crossed again on wake-up)
+                await waiter.done
+            except asyncio.CancelledError:  # the caller was cancelled: tell the peer
+                with anyio.CancelScope(shield=True):
+                    await self._cancel(rid, "cancelled by the caller")
+                raise
+            outcome = waiter.outcome
+            if outcome is None or waiter.timed_out:
+                return await self._unanswered(rid, method, waiter, cap)
+            if isinstance(outcome, ErrorReceived):
+                raise outcome.error
+            return outcome.result
         finally:
             del self._waiters[rid]
 
-    async def _await(self, rid: int, method: str, waiter: _Waiter, cap: float) -> Any:
-        self._deadlines.extend(waiter)
-        try:
-            await waiter.done
-        except asyncio.CancelledError:  # the caller was cancelled: tell the peer
-            with anyio.CancelScope(shield=True):
-                await self._cancel(rid, "cancelled by the caller")
-            raise
+    async def _unanswered(self, rid: int, method: str, waiter: _Waiter, cap: float) -> Any:
+        """The end of a wait the answer did not end: a timeout or the connection's end (or
+        an answer that arrived just as the request timed out)."""
         if waiter.timed_out and waiter.outcome is None:
             capped = asyncio.get_running_loop().time() >= waiter.cap_deadline
             why = (

@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import shlex
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -426,7 +426,7 @@ class Client(Features):
             raise ConnectError("the client is not connected; use `async with Client(...)`")
         return self._peer
 
-    async def request(
+    def request(
         self,
         method: str,
         params: Any = None,
@@ -435,9 +435,10 @@ class Client(Features):
         max_timeout: float | None = None,
         meta: dict[str, Any] | None = None,
         on_progress: ProgressHandler | None = None,
-    ) -> Any:
+    ) -> Coroutine[Any, Any, Any]:
         """Send any request in the negotiated era (modern: `_meta` stamped) and return its
-        typed result. `meta` adds `_meta` keys (e.g. a modern per-request log level);
+        typed result: a coroutine to await (the peer's own: no frame of this method's on the
+        path of every call). `meta` adds `_meta` keys (e.g. a modern per-request log level);
         `on_progress` asks for progress and is called with each `ProgressReceived`.
 
         Raises:
@@ -447,7 +448,7 @@ class Client(Features):
         """
         if self.era is Era.MODERN:
             meta = {**self.modern_meta(), **(meta or {})}
-        return await self.peer.request(
+        return self.peer.request(
             method,
             params,
             meta=meta,

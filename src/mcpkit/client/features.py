@@ -11,7 +11,7 @@ up to `max_rounds` times.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
 import msgspec
@@ -58,7 +58,7 @@ class Features:
     _output_schemas: dict[str, dict[str, Any]]
     _header_params: dict[str, dict[str, str]]
 
-    async def request(
+    def request(
         self,
         method: str,
         params: Any = None,
@@ -67,7 +67,7 @@ class Features:
         max_timeout: float | None = None,
         meta: dict[str, Any] | None = None,
         on_progress: ProgressHandler | None = None,
-    ) -> Any:
+    ) -> Coroutine[Any, Any, Any]:
         raise NotImplementedError
 
     async def cached_request(self, method: str, params: Any = None) -> Any:

@@ -220,6 +220,9 @@ class PipeWriter:
                 batch = list(itertools.islice(queue, _IOV_MAX))
                 written = os.writev(self._fd, batch)
                 self._queued -= written
+                if not self._queued:  # all of it went (the usual case)
+                    queue.clear()
+                    break
                 for part in batch:
                     if written >= len(part):
                         written -= len(part)
