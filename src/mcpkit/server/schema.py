@@ -179,15 +179,16 @@ class FunctionSignature:
         Raises:
             InvalidArguments: an argument is missing or does not fit its type.
         """
-        try:
-            parsed = self._arguments.model_validate(arguments)
+        try:  # the validator itself: `model_validate` is a Python wrapper around it
+            parsed = self._arguments.__pydantic_validator__.validate_python(arguments)
         except ValidationError as exc:
             known = set(self._fields.values())
             names = arguments if isinstance(arguments, Mapping) else ()
             ignored = sorted(str(key) for key in names if key not in known)
             problems = [_problem(detail) for detail in exc.errors()]
             raise InvalidArguments(problems, ignored=ignored) from exc
-        return {param: getattr(parsed, name) for name, param in self._fields.items()}
+        values = parsed.__dict__  # (a model's fields live there)
+        return {param: values[name] for name, param in self._fields.items()}
 
     def serialize_output(self, value: Any) -> Any:
         """The structured content for a return value: JSON-able, wrapped per `wraps_result`.

@@ -104,17 +104,9 @@ def _convert(value: Any, type_: type) -> Any:
     return value if isinstance(value, type_) else msgspec.convert(value, type_)
 
 
-def _is_async(function: Callable[..., Any]) -> bool:
-    """`inspect.iscoroutinefunction`, remembered per function (it is asked on every call;
-    an unhashable callable is simply asked each time)."""
-    try:
-        return _is_async_remembered(function)
-    except TypeError:
-        return inspect.iscoroutinefunction(function)
-
-
 @functools.lru_cache(maxsize=4096)
-def _is_async_remembered(function: Callable[..., Any]) -> bool:
+def _is_async(function: Callable[..., Any]) -> bool:
+    """`inspect.iscoroutinefunction`, remembered per function (it is asked on every call)."""
     return inspect.iscoroutinefunction(function)
 
 
@@ -122,7 +114,11 @@ def call_function(function: Callable[..., Any], kwargs: dict[str, Any]) -> Await
     """Call a handler: async ones on the loop, sync ones in a worker thread (never blocking
     the loop). Await what it returns: an async handler's own coroutine (no wrapper around
     it: one coroutine frame less on every call)."""
-    if _is_async(function):
+    try:
+        is_async = _is_async(function)
+    except TypeError:  # an unhashable callable is simply asked each time
+        is_async = inspect.iscoroutinefunction(function)
+    if is_async:
         return function(**kwargs)  # type: ignore[no-any-return]
     return _in_thread(function, kwargs)
 
