@@ -120,10 +120,15 @@ class _Hub:
             self.tg = None
             self._stopped.set()
 
+    @property
+    def started(self) -> bool:
+        """Whether the hub runs (asked on every request, before `ensure_started`)."""
+        return self.tg is not None
+
     async def ensure_started(self) -> None:
         """Start the hub in the background if nothing did yet."""
         if self.tg is not None:
-            return  # the usual case, on every request: no waiting, no timer
+            return
         if self._task is None and not self._stop.is_set():
             self._task = asyncio.get_running_loop().create_task(self.run())
         with anyio.fail_after(10):
@@ -217,7 +222,8 @@ class MCPHTTPApp:
     async def _serve(
         self, route: str, scope: Scope, headers: dict[str, str], receive: Receive, send: Send
     ) -> None:
-        await self._hub.ensure_started()
+        if not self._hub.started:
+            await self._hub.ensure_started()
         method = scope["method"]
         if route == _SSE:
             await self._sse_stream(method, scope, receive, send)

@@ -141,8 +141,11 @@ class ServedSession:
         """
         attached = self._attached_or_fail()
         self._answering += 1
-        try:
-            return await self._serving(attached.answer(frame))
+        try:  # (`_serving`, inlined: this is every JSON POST's path)
+            return await attached.answer(frame)
+        except asyncio.CancelledError:
+            self._cancelled()
+            raise
         finally:
             self._answering -= 1
             self.touch()
@@ -156,10 +159,16 @@ class ServedSession:
         try:
             return await work
         except asyncio.CancelledError:
-            task = asyncio.current_task()
-            if not self.ended or task is None:
-                raise
-            task.uncancel()  # cancelled because the session ended, not the request
+            self._cancelled()
+            raise
+
+    def _cancelled(self) -> None:
+        """Serving a frame was cancelled: if by the session's end, not the request's, that
+        is a `ClosedError` (raised from here); else the cancellation goes on (the caller
+        re-raises it)."""
+        task = asyncio.current_task()
+        if self.ended and task is not None:
+            task.uncancel()
             raise ClosedError("the HTTP session has ended") from None
 
     def spawn_feed(self, frame: bytes, then: Callable[[], None] | None = None) -> None:

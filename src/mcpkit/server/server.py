@@ -393,9 +393,9 @@ class Attachment:
         """Take one frame from the client; a request is served in the calling task."""
         await self.peer.serve_frame(frame)
 
-    async def answer(self, frame: bytes) -> bytes | None:
+    def answer(self, frame: bytes) -> Awaitable[bytes | None]:
         """`feed`, but the reply to a request is returned, not sent (`Peer.answer_frame`)."""
-        return await self.peer.answer_frame(frame)
+        return self.peer.answer_frame(frame)
 
     def detach(self) -> None:
         """Leave the change bus and stop forwarding (the peer is the caller's to close).
