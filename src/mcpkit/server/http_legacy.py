@@ -27,6 +27,7 @@ from mcpkit.auth.caller import current_access, principal_of
 from mcpkit.protocol.context import PROGRESS_TOKEN
 from mcpkit.protocol.errors import INTERNAL_ERROR, INVALID_REQUEST, TransportError
 from mcpkit.server.http_responses import (
+    WATCH_AFTER,
     Receive,
     Send,
     error_body,
@@ -122,7 +123,7 @@ class LegacyEndpoint:
             await self._get_stream(session, last_id or None, receive, send)
         else:
             await start_sse(send, _session_header(session))
-            await self._follow(session, log, last_id, receive, send)
+            await self._follow(session, log, last_id, (receive, send))
 
     async def _resumed(self, session: LegacySession, last_id: str) -> EventLog | None:
         replay = await session.store.replay_after(last_id)
@@ -139,14 +140,23 @@ class LegacyEndpoint:
         try:
             await start_sse(send, _session_header(session))
             await send(sse_priming(cursor, self.sse.retry_ms))
-            await self._follow(session, session.get_log, last_id or cursor, receive, send)
+            await self._follow(session, session.get_log, last_id or cursor, (receive, send))
         finally:
             session.close_get()
 
     async def _follow(
-        self, session: LegacySession, log: EventLog, cursor: str, receive: Receive, send: Send
+        self,
+        session: LegacySession,
+        log: EventLog,
+        cursor: str,
+        streams: tuple[Receive, Send],
+        watch_after: float = 0.0,
     ) -> None:
-        """Write the log from `cursor` until it ends or the client leaves, then end."""
+        """Write the log from `cursor` until it ends or the client leaves, then end. A GET
+        watches for the client's leaving at once (a client reconnecting right after must
+        find the stream released); a POST's own stream after `WATCH_AFTER` (most requests
+        end well within it, and a watcher per POST cost more than its handler)."""
+        receive, send = streams
         delivered = session.delivered_on_get if log is session.get_log else None
         await follow_until_disconnect(
             session.store,
@@ -156,6 +166,7 @@ class LegacyEndpoint:
             send,
             keepalive=self.sse.keepalive,
             delivered=delivered,
+            watch_after=watch_after,
         )
         await send(_END)
 
@@ -262,7 +273,7 @@ class LegacyEndpoint:
         if self.sse.poll(message):
             await send(_END)
             return
-        await self._follow(session, log, primed, receive, send)
+        await self._follow(session, log, primed, (receive, send), WATCH_AFTER)
 
 
 def _wants_progress(message: dict[str, Any]) -> bool:

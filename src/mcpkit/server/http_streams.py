@@ -13,15 +13,20 @@ the server closed it. So a broken stream loses nothing the store still keeps.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Callable
 
-import anyio
-
-from mcpkit.server.http_responses import Receive, Send, sse_event, sse_ping, until_disconnect
+from mcpkit.server.http_responses import (
+    Receive,
+    Send,
+    finish_unless_disconnected,
+    sse_event,
+    sse_ping,
+)
 from mcpkit.stores.events import EventStore
 
-__all__ = ["EventLog", "follow", "new_stream_id"]
+__all__ = ["EventLog", "changed_within", "follow", "new_stream_id"]
 
 
 def new_stream_id() -> str:
@@ -32,8 +37,10 @@ def new_stream_id() -> str:
 class EventLog:
     """One resumable stream: its id, the newest stored event id and whether it has ended.
 
-    Its id and its `changed` event are made when first asked for: every POST gets a log, but
-    a JSON POST never uses it, and these are on the path of every request."""
+    Its id and its `changed` future are made when first asked for: every POST gets a log,
+    but a JSON POST never uses it, and these are on the path of every request. Plain
+    asyncio (a future and a loop timer, see `follow`): an anyio event and cancel scope per
+    wait cost an SSE POST more than its handler did."""
 
     __slots__ = ("_changed", "_stream_id", "done", "last_id")
 
@@ -41,7 +48,7 @@ class EventLog:
         self._stream_id: str | None = None
         self.last_id: str | None = None
         self.done = False
-        self._changed: anyio.Event | None = None
+        self._changed: asyncio.Future[None] | None = None
 
     @property
     def stream_id(self) -> str:
@@ -50,10 +57,11 @@ class EventLog:
         return self._stream_id
 
     @property
-    def changed(self) -> anyio.Event:
-        """Set at the next append or finish (a fresh event after each)."""
+    def changed(self) -> asyncio.Future[None]:
+        """Done at the next append or finish (a fresh future after each). Never await it
+        directly: a cancelled waiter would cancel it for every other reader (`changed_within`)."""
         if self._changed is None:
-            self._changed = anyio.Event()
+            self._changed = asyncio.get_running_loop().create_future()
         return self._changed
 
     async def append(self, store: EventStore, frame: bytes) -> str:
@@ -68,8 +76,33 @@ class EventLog:
 
     def notify(self) -> None:
         changed, self._changed = self._changed, None
-        if changed is not None:
-            changed.set()
+        _settle(changed)
+
+
+def _settle(future: asyncio.Future[None] | None) -> None:
+    if future is not None and not future.done():
+        future.set_result(None)
+
+
+async def changed_within(changed: asyncio.Future[None], timeout: float) -> bool:
+    """Wait until `changed` is done (True) or `timeout` seconds pass (False), through a
+    waiter of this caller's own: cancelling the caller leaves `changed` alone."""
+    if changed.done():
+        return True
+    loop = asyncio.get_running_loop()
+    waiter: asyncio.Future[None] = loop.create_future()
+
+    def wake(_: object) -> None:
+        _settle(waiter)
+
+    changed.add_done_callback(wake)
+    timer = loop.call_later(timeout, _settle, waiter)
+    try:
+        await waiter
+    finally:
+        timer.cancel()
+        changed.remove_done_callback(wake)
+    return changed.done()
 
 
 async def follow(
@@ -94,9 +127,7 @@ async def follow(
                 delivered(event_id)
         if done or replay is None:
             return
-        with anyio.move_on_after(keepalive) as idle:
-            await changed.wait()
-        if idle.cancelled_caught:
+        if not await changed_within(changed, keepalive):
             await send(sse_ping())
 
 
@@ -109,10 +140,9 @@ async def follow_until_disconnect(
     *,
     keepalive: float,
     delivered: Callable[[str], None] | None = None,
+    watch_after: float = 0.0,
 ) -> None:
-    """`follow`, stopping early when the client goes away (the log lives on)."""
-
-    async def work() -> None:
-        await follow(store, log, cursor, send, keepalive=keepalive, delivered=delivered)
-
-    await until_disconnect(receive, work)
+    """`follow`, stopping early when the client goes away (the log lives on); the client's
+    leaving is watched for after `watch_after` seconds (`finish_unless_disconnected`)."""
+    work = follow(store, log, cursor, send, keepalive=keepalive, delivered=delivered)
+    await finish_unless_disconnected(receive, work, watch_after=watch_after)
