@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import anyio
@@ -194,23 +194,24 @@ class Server(Registry):
 
     # ---- serving ---------------------------------------------------------------------
 
-    @contextlib.asynccontextmanager
-    async def running(self) -> AsyncIterator[Server]:
+    def running(self) -> contextlib.AbstractAsyncContextManager[Server]:
         """Enter the lifespan (once, however many connections are being served)."""
+        return _Running(self)
+
+    async def _enter_lifespan(self) -> None:
         if self._lifespan_users == 0 and self._lifespan is not None:
             stack = contextlib.AsyncExitStack()
             self.lifespan_state = await stack.enter_async_context(self._lifespan(self))
             self._lifespan_stack = stack
         self._lifespan_users += 1
-        try:
-            yield self
-        finally:
-            self._lifespan_users -= 1
-            if self._lifespan_users == 0 and self._lifespan_stack is not None:
-                stack, self._lifespan_stack = self._lifespan_stack, None
-                with anyio.CancelScope(shield=True):
-                    await stack.aclose()
-                self.lifespan_state = None
+
+    async def _leave_lifespan(self) -> None:
+        self._lifespan_users -= 1
+        if self._lifespan_users == 0 and self._lifespan_stack is not None:
+            stack, self._lifespan_stack = self._lifespan_stack, None
+            with anyio.CancelScope(shield=True):
+                await stack.aclose()
+            self.lifespan_state = None
 
     async def serve(self, transport: Transport, *, modern: bool = True) -> None:
         """Serve one connection until the client hangs up. `modern=False` serves the legacy
@@ -366,6 +367,23 @@ class Server(Registry):
             return InputRequiredResult(
                 result_type="input_required", input_requests=requests, request_state=token
             )
+
+
+class _Running:
+    """`Server.running()`: a plain class, not `@asynccontextmanager`, whose generator
+    machinery cost every modern (stateless) request a few microseconds."""
+
+    __slots__ = ("_server",)
+
+    def __init__(self, server: Server) -> None:
+        self._server = server
+
+    async def __aenter__(self) -> Server:
+        await self._server._enter_lifespan()
+        return self._server
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._server._leave_lifespan()
 
 
 class Attachment:
