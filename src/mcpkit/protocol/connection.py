@@ -304,7 +304,8 @@ class Connection:
         spec = entry.spec
         result_type: Any = dict[str, Any] if spec is None or spec.result is None else spec.result
         try:
-            if spec is not None and spec.input_required:
+            # (MRTR is the modern era's: a legacy answer is always the complete result)
+            if spec is not None and spec.input_required and entry.era is Era.MODERN:
                 kind = codec.decode_payload(raw, _ResultKind).result_type
                 if kind not in _RESULT_TYPES:
                     raise RemoteProtocolError(f"unknown resultType {kind!r} for {entry.method}")
