@@ -47,11 +47,14 @@ class LineFramer:
     def feed(self, data: bytes) -> list[FrameItem]:
         """Take the next chunk of the stream; return the items completed by it, in order."""
         out: list[FrameItem] = []
-        end = data.find(b"\n")
-        whole = end == len(data) - 1 and end <= self.max_size
-        if whole and not self._buf and self._skipped is None:
-            self._emit(data[:end], out)  # the usual chunk: exactly one whole line
-            return out
+        fresh = not self._buf and self._skipped is None
+        if fresh and data.endswith(b"\n") and len(data) <= self.max_size:
+            # the usual chunk: whole lines, none of them too long (the chunk is not)
+            if b"\r" in data:
+                lines = [line.removesuffix(b"\r") for line in data.split(b"\n")]
+            else:
+                lines = data.split(b"\n")
+            return [line for line in lines if line and not line.isspace()]
         start = 0
         while True:
             end = data.find(b"\n", start)
