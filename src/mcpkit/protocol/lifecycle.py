@@ -17,8 +17,9 @@ no connection state, so it never touches this machine.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
 from typing import Any, Final
+
+import msgspec
 
 from mcpkit.protocol.errors import LocalProtocolError
 
@@ -69,9 +70,9 @@ _SEND_ALLOWED: Final[dict[tuple[bool, State], frozenset[str] | None]] = {
 }
 
 
-@dataclass
-class Lifecycle:
-    """One legacy connection's handshake state and what it negotiated.
+class Lifecycle(msgspec.Struct):
+    """One legacy connection's handshake state and what it negotiated (a msgspec struct:
+    every modern request makes a connection, so this is built on every one of them).
 
     `is_client` says which side we are. After the handshake, `version`, `peer_capabilities`,
     `peer_info` and `instructions` hold what was negotiated.
@@ -80,8 +81,8 @@ class Lifecycle:
     is_client: bool
     state: State = State.IDLE
     version: str | None = None
-    peer_capabilities: dict[str, Any] = field(default_factory=dict)
-    peer_info: dict[str, Any] = field(default_factory=dict)
+    peer_capabilities: dict[str, Any] = msgspec.field(default_factory=dict)
+    peer_info: dict[str, Any] = msgspec.field(default_factory=dict)
     instructions: str | None = None
 
     def advance(self, event: LifecycleEvent) -> State:

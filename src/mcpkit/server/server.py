@@ -339,15 +339,11 @@ class Server(Registry):
         self, session: Session, request: RequestReceived, run: Callable[[Context], Awaitable[R]]
     ) -> R | InputRequiredResult:
         params = request.params
-        name = getattr(params, "name", None) or getattr(params, "uri", None)
         answers: dict[str, Any] = {}
         state: dict[str, Any] = {}
-        principal = principal_of(current_access.get())  # a state works for its caller only
         sealed = getattr(params, "request_state", msgspec.UNSET)
         if sealed is not msgspec.UNSET:
-            opened = self.sealer.open(
-                sealed, method=request.method, name=name, principal=principal, now=time.time()
-            )
+            opened = self.sealer.open(sealed, now=time.time(), **_sealed_for(request))
             answers, state = dict(opened.get("answers", {})), dict(opened.get("state", {}))
         responses = getattr(params, "input_responses", msgspec.UNSET)
         if responses is not msgspec.UNSET:
@@ -360,13 +356,24 @@ class Server(Registry):
             if not is_input_required(exc):
                 raise
             payload = {"answers": asks.answers, "state": ctx.state}
-            token = self.sealer.seal(
-                payload, method=request.method, name=name, principal=principal, now=time.time()
-            )
+            token = self.sealer.seal(payload, now=time.time(), **_sealed_for(request))
             requests = msgspec.convert(asks.pending, dict[str, InputRequest])
             return InputRequiredResult(
                 result_type="input_required", input_requests=requests, request_state=token
             )
+
+
+def _sealed_for(request: RequestReceived) -> dict[str, Any]:
+    """What a `requestState` is bound to: the method, the tool/prompt name or resource URI,
+    and the caller (a state works for its caller only). Worked out only when a state is
+    opened or sealed, not for every modern request."""
+    params = request.params
+    name = getattr(params, "name", None) or getattr(params, "uri", None)
+    return {
+        "method": request.method,
+        "name": name,
+        "principal": principal_of(current_access.get()),
+    }
 
 
 class _Running:
