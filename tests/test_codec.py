@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import msgspec
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -98,3 +99,13 @@ def test_responses_round_trip_and_pass_the_schema(
     assert codec.decode_frame(frame) == failed
     validator.check(frame, "s2c")
     assert _as_json(failed)["error"]["code"] == code
+
+
+def test_params_is_told_an_object_by_its_first_non_blank_byte_however_far_in() -> None:
+    for blank in ("", " ", " \n\t" * 40):  # the last one: past the first 64 bytes
+        frame = f'{{"jsonrpc":"2.0","id":1,"method":"ping","params":{blank}{{}}}}'.encode()
+        assert isinstance(codec.decode_frame(frame), JSONRPCRequest)
+        frame = f'{{"jsonrpc":"2.0","id":1,"method":"ping","params":{blank}[1]}}'.encode()
+        with pytest.raises(RemoteProtocolError, match="params must be a JSON object") as caught:
+            codec.decode_frame(frame)
+        assert caught.value.code == -32602

@@ -208,3 +208,34 @@ async def test_memory_store_bounds_and_ids() -> None:
         await store.store("x:y", b"")
     with pytest.raises(ValueError, match="at least 1"):
         MemoryEventStore(max_events=0)
+
+
+async def test_a_follower_cancelled_mid_wait_leaves_the_others_waiting() -> None:
+    """Followers of one log share its `changed` future; each waits through its own, so one
+    whose client left (cancelled) cannot cancel it under the others, and a wait times out
+    to False (the keep-alive)."""
+    from mcpkit.server.http_streams import EventLog, changed_within
+
+    log, store = EventLog(), MemoryEventStore()
+    changed = log.changed
+    woken: list[bool] = []
+
+    async def wait(limit: float) -> None:
+        woken.append(await changed_within(changed, limit))
+
+    async with anyio.create_task_group() as tg:
+        leaving = anyio.CancelScope()
+
+        async def leaves() -> None:
+            with leaving:
+                await changed_within(changed, 10)
+
+        tg.start_soon(leaves)
+        tg.start_soon(wait, 10)
+        await anyio.sleep(0.01)
+        leaving.cancel()
+        await anyio.sleep(0.01)
+        assert not changed.cancelled()
+        await log.append(store, b"{}")
+    assert woken == [True]
+    assert await changed_within(log.changed, 0.01) is False
