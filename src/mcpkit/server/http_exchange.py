@@ -11,7 +11,7 @@ Cancelling the caller cancels the handler (the spec: closing the response stream
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -45,8 +45,9 @@ def envelope(frame: bytes) -> Envelope | None:
         return None
 
 
-async def exchange(server: Server, frame: bytes, emit: Emit) -> bytes | None:
-    """Serve one request frame; return its response frame (None if there was none).
+def exchange(server: Server, frame: bytes, emit: Emit) -> Coroutine[Any, Any, bytes | None]:
+    """Serve one request frame; its response frame (None if there was none), from the
+    coroutine this returns (the server's own: no frame of this function's in between).
 
     Frames the server sends before the response go to `emit`; a JSON-RPC request from the
     server (never sent in the modern era) is dropped, as it could not be answered.
@@ -57,4 +58,4 @@ async def exchange(server: Server, frame: bytes, emit: Emit) -> bytes | None:
         if message is not None and message.method is not None and message.id is None:
             await emit(out)
 
-    return await server.serve_one(frame, send)
+    return server.serve_one(frame, send)
