@@ -167,7 +167,7 @@ def _call(frame: _Frame, rid: int | str | None) -> JSONRPCRequest | JSONRPCNotif
             "a request cannot carry result or error", code=INVALID_REQUEST, request_id=rid
         )
     params = frame.params
-    if params and not _starts_object(params):
+    if params and memoryview(params)[0] != 0x7B and not _starts_object(params):  # 0x7B: {
         raise RemoteProtocolError(
             "params must be a JSON object", code=INVALID_PARAMS, request_id=rid
         )
@@ -179,8 +179,9 @@ def _call(frame: _Frame, rid: int | str | None) -> JSONRPCRequest | JSONRPCNotif
 
 
 def _starts_object(raw: Raw) -> bool:
-    """Whether a raw JSON value is an object, looking at its first bytes only (copying a
-    100 KB `params` to look at one byte cost more than the look)."""
+    """Whether a raw JSON value that does not start with `{` is an object after blanks,
+    looking at its first bytes only (copying a 100 KB `params` to look at one byte cost
+    more than the look)."""
     head = bytes(memoryview(raw)[:64]).lstrip()
     return (head or bytes(raw).lstrip()).startswith(b"{")
 
