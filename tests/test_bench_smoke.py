@@ -9,6 +9,7 @@ checks that every unit completed, every answer was right, and every target has i
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -64,3 +65,23 @@ def test_quick_bench_runs_every_target_without_errors(tmp_path: Path) -> None:
         assert row["median"] is not None and row["median"] > 0, where
     assert all(f"### {suite} / {scenario}" in done.stdout for suite, scenario in EXPECTED)
     assert document["meta"]["versions"]["mcp"] != "not installed"
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+def test_instruction_counts_come_out_per_call() -> None:
+    """`bench/instructions.py` runs the stdio server under cachegrind twice and differences
+    the totals: what comes out is one call's work, not start-up (which is tens of millions)."""
+    command = [
+        sys.executable,
+        str(ROOT / "bench" / "instructions.py"),
+        "--targets=mcpkit",
+        "--calls=30",
+        "--warmup=5",
+        "--json",
+    ]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=110, check=False, cwd=ROOT / "bench"
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    per_call = json.loads(done.stdout)["mcpkit"]
+    assert 10_000 < per_call < 1_000_000, per_call
