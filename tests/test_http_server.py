@@ -510,6 +510,28 @@ async def test_body_limit_and_malformed_json() -> None:
         assert bad.json()["error"]["code"] == -32700
 
 
+async def test_a_streamed_body_is_read_whole_and_held_to_the_limit() -> None:
+    """A chunked body (no Content-Length) arrives in several ASGI messages: it is joined, and
+    one that grows past `max_body` is refused with 413 as it streams in."""
+
+    def chunks(body: bytes, size: int) -> Any:
+        async def stream() -> Any:
+            for start in range(0, len(body), size):
+                yield body[start : start + size]
+
+        return stream()
+
+    async with serving(max_body=1000) as ep:
+        body = json.dumps(initialize()).encode()
+        headers = {"accept": ACCEPT_BOTH, "content-type": "application/json"}
+        answered = await ep.client.post("/mcp", content=chunks(body, 16), headers=headers)
+        assert answered.status_code == 200
+        assert answered.json()["result"]["protocolVersion"] == LEGACY
+        big = b"{" + b" " * 2000 + b"}"
+        refused = await ep.client.post("/mcp", content=chunks(big, 300), headers=headers)
+        assert refused.status_code == 413
+
+
 async def test_works_mounted_without_lifespan() -> None:
     from starlette.applications import Starlette
     from starlette.routing import Mount

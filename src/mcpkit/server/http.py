@@ -169,6 +169,12 @@ class MCPHTTPApp:
             messages_path=settings.messages_path or "",
             keepalive=settings.sse_keepalive,
         )
+        # path (trailing slash stripped) → endpoint; the MCP endpoint wins a tie
+        self._routes: dict[str, str] = {}
+        if settings.sse_path is not None and settings.messages_path is not None:
+            self._routes[settings.messages_path.rstrip("/")] = _MESSAGES
+            self._routes[settings.sse_path.rstrip("/")] = _SSE
+        self._routes[settings.path.rstrip("/")] = _MCP
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -234,15 +240,7 @@ class MCPHTTPApp:
 
     def _route(self, scope: Scope) -> str | None:
         """Which endpoint a path names (a trailing slash never matters), or None."""
-        path = _route_path(scope).rstrip("/")
-        settings = self.settings
-        if path == settings.path.rstrip("/"):
-            return _MCP
-        if settings.sse_path is None or settings.messages_path is None:
-            return None
-        if path == settings.sse_path.rstrip("/"):
-            return _SSE
-        return _MESSAGES if path == settings.messages_path.rstrip("/") else None
+        return self._routes.get(_route_path(scope).rstrip("/"))
 
     async def _sse_stream(self, method: str, scope: Scope, receive: Receive, send: Send) -> None:
         if method == "GET":
