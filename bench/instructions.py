@@ -2,13 +2,16 @@
 
     python bench/instructions.py                        mcpkit and the official SDK, stdio
     python bench/instructions.py --targets mcpkit --window 64 --calls 2000
+    python bench/instructions.py --clients --transport http     the client programs
 
 On a shared machine timings move ±15-30% from one minute to the next, more than most single
 changes are worth. This runs each stdio bench server under `valgrind --tool=cachegrind
 --cache-sim=no` (Debian package `valgrind`), which counts the instructions the process
 executes, twice: with `--calls` calls and with three times as many. The difference divided
 by the extra calls is the cost of one call with start-up and shutdown cancelled out,
-reproducible to about 1%. It counts user-space instructions only (not system calls, not the
+reproducible to about 1%. `--clients` does the same for the client programs (`bench/client.py`
+and the official SDK's), each making sequential calls to the raw server, which is not
+counted. It counts user-space instructions only (not system calls, not the
 kernel's pipe work, not cache misses), so compare it between versions of the same code, and
 read the ratio to the official SDK as "work per call", not as speed.
 
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import re
 import shutil
 import sys
@@ -28,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from driver import wire
-from driver.units import Logs, Settings, Target, servers, stdio_server
+from driver.units import CLIENTS, Logs, Settings, Target, client_unit, servers, stdio_server
 
 _SUMMARY = re.compile(rb"^summary:\s+(\d+)", re.MULTILINE)
 
@@ -41,18 +45,18 @@ def instructions(out: Path) -> int:
     return int(found.group(1))
 
 
-async def run_once(
+def under_cachegrind(settings: Settings, out: Path) -> Settings:
+    """`settings` whose targets run under cachegrind, writing their count to `out`."""
+    wrapper = ("valgrind", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={out}")
+    return dataclasses.replace(settings, wrapper=wrapper)
+
+
+async def run_server(
     target: Target, calls: int, window: int, settings: Settings, logs: Logs, out: Path
 ) -> int:
     """Start the server under cachegrind, handshake, warm up, make `calls` echo calls with
     `window` in flight, let it exit; its instruction total."""
-    argv = [
-        "valgrind",
-        "--tool=cachegrind",
-        "--cache-sim=no",
-        f"--cachegrind-out-file={out}",
-        *target.argv(settings),
-    ]
+    argv = target.argv(under_cachegrind(settings, out))
     async with stdio_server(argv, logs(target.name), settings) as server:
         await server.handshake(target.era)
         await server.check_tools(target.era)
@@ -65,19 +69,34 @@ async def run_once(
     return instructions(out)
 
 
+async def run_client(
+    target: Target, calls: int, transport: str, settings: Settings, logs: Logs, out: Path
+) -> int:
+    """Run the client program under cachegrind for `calls` calls; its instruction total."""
+    result = await client_unit(target, transport, calls, under_cachegrind(settings, out), logs)
+    if result["errors"] or result["calls"] != calls:
+        raise RuntimeError(f"{target.name}: {result['errors']} wrong answers of {calls}")
+    return instructions(out)
+
+
 async def per_call(
-    target: Target, calls: int, window: int, settings: Settings, logs: Logs, folder: Path
+    target: Target, args: argparse.Namespace, settings: Settings, logs: Logs, folder: Path
 ) -> float:
     """Instructions of one call: two runs, `calls` and `3 * calls`, differenced."""
-    small = await run_once(target, calls, window, settings, logs, folder / "small.out")
-    large = await run_once(target, 3 * calls, window, settings, logs, folder / "large.out")
-    return (large - small) / (2 * calls)
+    base: int = args.calls
+    totals: list[int] = []
+    for calls, out in ((base, folder / "small.out"), (3 * base, folder / "large.out")):
+        if args.clients:
+            totals.append(await run_client(target, calls, args.transport, settings, logs, out))
+        else:
+            totals.append(await run_server(target, calls, args.window, settings, logs, out))
+    return (totals[1] - totals[0]) / (2 * base)
 
 
 async def measure(args: argparse.Namespace) -> dict[str, float]:
     settings = Settings(python=args.python, warmup=args.warmup, max_s=args.max_s)
     wanted = args.targets.split(",")
-    targets = [t for t in servers() if t.name in wanted]
+    targets = [t for t in (CLIENTS if args.clients else servers()) if t.name in wanted]
     missing = set(wanted) - {t.name for t in targets}
     if missing:
         raise SystemExit(f"unknown targets: {', '.join(sorted(missing))}")
@@ -89,17 +108,20 @@ async def measure(args: argparse.Namespace) -> dict[str, float]:
                 folder = Path(tmp) / target.name.replace("/", "-")
                 folder.mkdir()
                 print(f"[{target.name}] under valgrind ...", file=sys.stderr, flush=True)
-                found[target.name] = await per_call(
-                    target, args.calls, args.window, settings, logs, folder
-                )
+                found[target.name] = await per_call(target, args, settings, logs, folder)
         finally:
             logs.close()
     return found
 
 
-def table(found: dict[str, float], window: int) -> str:
+def table(found: dict[str, float], args: argparse.Namespace) -> str:
+    what = (
+        f"client programs over {args.transport}"
+        if args.clients
+        else f"stdio servers, {args.window} in flight"
+    )
     lines = [
-        f"stdio echo, {window} in flight: instructions per call (user space)",
+        f"{what}, echo: instructions per call (user space)",
         "",
         "| target | instructions/call | x official |",
         "|---|---|---|",
@@ -115,7 +137,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--targets", default="mcpkit,official-sdk")
     parser.add_argument("--calls", type=int, default=300, help="calls in the smaller run")
-    parser.add_argument("--window", type=int, default=1, help="requests in flight")
+    parser.add_argument("--window", type=int, default=1, help="requests in flight (servers)")
+    parser.add_argument("--clients", action="store_true", help="count the client programs")
+    parser.add_argument("--transport", choices=("stdio", "http"), default="stdio")
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--max-s", type=float, default=600.0, help="time bound of one load")
     parser.add_argument("--python", default=sys.executable)
@@ -130,7 +154,7 @@ def main(argv: list[str] | None = None) -> None:
 
         print(json.dumps({name: round(count) for name, count in found.items()}))
     else:
-        print(table(found, args.window))
+        print(table(found, args))
 
 
 if __name__ == "__main__":

@@ -68,9 +68,11 @@ def test_quick_bench_runs_every_target_without_errors(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
-def test_instruction_counts_come_out_per_call() -> None:
-    """`bench/instructions.py` runs the stdio server under cachegrind twice and differences
-    the totals: what comes out is one call's work, not start-up (which is tens of millions)."""
+@pytest.mark.parametrize("what", [[], ["--clients"]], ids=["server", "client"])
+def test_instruction_counts_come_out_per_call(what: list[str]) -> None:
+    """`bench/instructions.py` runs a stdio server (or a client program) under cachegrind
+    twice and differences the totals: what comes out is one call's work, not start-up (tens
+    of millions of instructions)."""
     command = [
         sys.executable,
         str(ROOT / "bench" / "instructions.py"),
@@ -78,6 +80,7 @@ def test_instruction_counts_come_out_per_call() -> None:
         "--calls=30",
         "--warmup=5",
         "--json",
+        *what,
     ]
     done = subprocess.run(
         command, capture_output=True, text=True, timeout=110, check=False, cwd=ROOT / "bench"

@@ -35,6 +35,8 @@ class Settings:
     max_s: float = 60.0
     sessions: int = 1000
     env: dict[str, str] | None = None
+    # prepended to every target's command line (e.g. valgrind: `bench/instructions.py`)
+    wrapper: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ class Target:
         return OFFICIAL + ("/modern" if self.era is wire.Era.MODERN else "")
 
     def argv(self, settings: Settings, *extra: str) -> list[str]:
-        return [settings.python, str(self.script), *extra, *self.flags]
+        return [*settings.wrapper, settings.python, str(self.script), *extra, *self.flags]
 
 
 def servers(*, sync: bool = False) -> tuple[Target, ...]:
