@@ -29,7 +29,6 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from driver import wire
 from driver.units import CLIENTS, Logs, Settings, Target, client_unit, servers, stdio_server
@@ -57,7 +56,8 @@ async def run_server(
     """Start the server under cachegrind, handshake, warm up, make `calls` echo calls with
     `window` in flight, let it exit; its instruction total."""
     argv = target.argv(under_cachegrind(settings, out))
-    async with stdio_server(argv, logs(target.name), settings) as server:
+    # cachegrind writes its file as the server exits: give it time to
+    async with stdio_server(argv, logs(target.name), settings, grace=settings.max_s) as server:
         await server.handshake(target.era)
         await server.check_tools(target.era)
         workload = wire.Workload("echo", 10, target.era)
@@ -65,7 +65,6 @@ async def run_server(
         result = await server.load(workload, calls, window, settings.max_s)
         if result["errors"] or result["calls"] != calls:
             raise RuntimeError(f"{target.name}: {result['errors']} wrong answers of {calls}")
-        await server.aclose(grace=settings.max_s)  # cachegrind writes its file at exit
     return instructions(out)
 
 
@@ -148,7 +147,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (Debian: apt-get install valgrind)")
-    found: dict[str, Any] = asyncio.run(measure(args))
+    found = asyncio.run(measure(args))
     if args.json:
         import json
 

@@ -114,13 +114,15 @@ class Logs:
 
 @contextlib.asynccontextmanager
 async def stdio_server(
-    argv: list[str], log: IO[bytes], settings: Settings
+    argv: list[str], log: IO[bytes], settings: Settings, *, grace: float = 2.0
 ) -> AsyncIterator[StdioServer]:
+    """A started server, stopped on the way out (`grace` seconds to exit after its stdin
+    closes)."""
     server = await StdioServer.start(argv, log, settings.env)
     try:
         yield server
     finally:
-        await server.aclose()
+        await server.aclose(grace)
 
 
 async def warm_up(load: Any, era: wire.Era, settings: Settings) -> None:

@@ -23,7 +23,7 @@ import logging
 import math
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import anyio
 import msgspec
@@ -488,30 +488,22 @@ class Peer:
                     await self._cancel(rid, "cancelled by the caller")
                 raise
             outcome = waiter.outcome
-            if outcome is None or waiter.timed_out:
-                return await self._unanswered(rid, method, waiter, cap)
+            if outcome is None:  # (an answer never lands on a timed-out waiter: `_settle`)
+                await self._unanswered(rid, method, waiter, cap)
             if isinstance(outcome, ErrorReceived):
                 raise outcome.error
             return outcome.result
         finally:
             del self._waiters[rid]
 
-    async def _unanswered(self, rid: int, method: str, waiter: _Waiter, cap: float) -> Any:
-        """The end of a wait the answer did not end: a timeout or the connection's end (or
-        an answer that arrived just as the request timed out)."""
-        if waiter.timed_out and waiter.outcome is None:
-            capped = asyncio.get_running_loop().time() >= waiter.cap_deadline
-            why = (
-                f"the {cap:g}s cap" if capped else f"{waiter.idle:g}s without an answer or progress"
-            )
-            await self._cancel(rid, f"timed out after {why}")
-            raise RequestTimeout(f"{method} timed out: {why}")
-        outcome = waiter.outcome
-        if outcome is None:
+    async def _unanswered(self, rid: int, method: str, waiter: _Waiter, cap: float) -> NoReturn:
+        """Raise for a wait no answer ended: the request timed out, or the connection ended."""
+        if not waiter.timed_out:
             raise self.closed or ClosedError("connection closed")
-        if isinstance(outcome, ErrorReceived):
-            raise outcome.error
-        return outcome.result
+        capped = asyncio.get_running_loop().time() >= waiter.cap_deadline
+        why = f"the {cap:g}s cap" if capped else f"{waiter.idle:g}s without an answer or progress"
+        await self._cancel(rid, f"timed out after {why}")
+        raise RequestTimeout(f"{method} timed out: {why}")
 
     async def _cancel(self, rid: int, reason: str) -> None:
         frame = self.connection.cancel(rid, reason)

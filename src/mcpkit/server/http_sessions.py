@@ -38,7 +38,7 @@ import collections
 import contextlib
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar
 
@@ -130,7 +130,11 @@ class ServedSession:
         Raises:
             ClosedError: the session has ended (also when it ends while serving this).
         """
-        await self._serving(self._attached_or_fail().feed(frame))
+        try:
+            await self._attached_or_fail().feed(frame)
+        except asyncio.CancelledError:
+            self._cancelled()
+            raise
 
     async def answer(self, frame: bytes) -> bytes | None:
         """`feed`, returning the reply to a request instead of routing it (None: none is
@@ -141,7 +145,7 @@ class ServedSession:
         """
         attached = self._attached_or_fail()
         self._answering += 1
-        try:  # (`_serving`, inlined: this is every JSON POST's path)
+        try:
             return await attached.answer(frame)
         except asyncio.CancelledError:
             self._cancelled()
@@ -154,13 +158,6 @@ class ServedSession:
         if self.ended or self._attached is None:
             raise ClosedError("the HTTP session has ended")
         return self._attached
-
-    async def _serving(self, work: Awaitable[_T]) -> _T:
-        try:
-            return await work
-        except asyncio.CancelledError:
-            self._cancelled()
-            raise
 
     def _cancelled(self) -> None:
         """Serving a frame was cancelled: if by the session's end, not the request's, that
@@ -344,7 +341,6 @@ class LegacySession(ServedSession):
 
 
 T = TypeVar("T", bound=msgspec.Struct)
-_T = TypeVar("_T")
 
 
 def _decode_or(raw: msgspec.Raw, type_: type[T]) -> T:
