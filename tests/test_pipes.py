@@ -35,9 +35,14 @@ async def read_all(reader: PipeReader, size: int) -> bytes:
     return data
 
 
-async def test_a_full_pipe_queues_and_everything_arrives_in_order(pipe: tuple[int, int]) -> None:
+@pytest.mark.parametrize("combine", [True, False], ids=["combined", "direct"])
+async def test_a_full_pipe_queues_and_everything_arrives_in_order(
+    pipe: tuple[int, int], combine: bool
+) -> None:
+    # direct (a client's writer): the pipe fills in the middle of a frame, whose rest and
+    # every later frame wait in the queue for writability
     read_fd, write_fd = pipe
-    writer = PipeWriter(write_fd)
+    writer = PipeWriter(write_fd, combine=combine)
     frames = [bytes([65 + i % 26]) * 50_000 for i in range(20)]  # 1 MB: far over a pipe
     for frame in frames:
         writer.write((frame, b"\n"))

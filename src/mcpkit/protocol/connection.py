@@ -58,7 +58,7 @@ from mcpkit.protocol.events import (
 from mcpkit.protocol.lifecycle import Lifecycle, LifecycleEvent
 from mcpkit.protocol.methods import METHODS, MethodSpec
 from mcpkit.protocol.requests import Incoming, Outgoing, RequestTracker
-from mcpkit.protocol.types import Error, InputRequiredResult
+from mcpkit.protocol.types import Error, InitializeResult, InputRequiredResult
 from mcpkit.protocol.versions import (
     BATCH_VERSIONS,
     LATEST_LEGACY,
@@ -73,6 +73,9 @@ __all__ = ["Connection"]
 RequestId = int | str
 _RESULT_TYPES = frozenset({"complete", "input_required"})
 NULL_ID_UNTIL = "2025-11-25"  # first version whose schema has no null error id
+
+
+_ANY_RESULT = dict[str, Any]  # a result no spec types (built once: it is a hashed key)
 
 
 class _MetaProbe(msgspec.Struct):
@@ -291,18 +294,20 @@ class Connection:
         if isinstance(msg, JSONRPCErrorResponse):
             err = msg.error
             failure = rpc_error_from(err.code, err.message, None if err.data is UNSET else err.data)
-            self._after_response(entry, ok=False)
+            if entry.method == "initialize":
+                self._after_initialize(None)
             return [ErrorReceived(entry.id, entry.method, failure)]
         try:
             result = self._decode_result(entry, msg.result)
         except RemoteProtocolError as exc:
             return [ErrorReceived(entry.id, entry.method, exc)]
-        self._after_response(entry, ok=True, result=result)
+        if entry.method == "initialize":
+            self._after_initialize(result)
         return [ResponseReceived(entry.id, entry.method, result)]
 
     def _decode_result(self, entry: Outgoing, raw: msgspec.Raw) -> Any:
         spec = entry.spec
-        result_type: Any = dict[str, Any] if spec is None or spec.result is None else spec.result
+        result_type: Any = _ANY_RESULT if spec is None or spec.result is None else spec.result
         try:
             # (MRTR is the modern era's: a legacy answer is always the complete result)
             if spec is not None and spec.input_required and entry.era is Era.MODERN:
@@ -315,10 +320,9 @@ class Connection:
         except msgspec.ValidationError as exc:
             raise RemoteProtocolError(f"invalid result for {entry.method}: {exc}") from None
 
-    def _after_response(self, entry: Outgoing, *, ok: bool, result: Any = None) -> None:
-        if entry.method != "initialize":
-            return
-        if not ok:
+    def _after_initialize(self, result: InitializeResult | None) -> None:
+        """The handshake's answer came: its result, or None for an error."""
+        if result is None:
             self.lifecycle.advance(LifecycleEvent.INITIALIZE_ERROR)
             return
         self.lifecycle.advance(LifecycleEvent.INITIALIZE_RESULT)
@@ -349,17 +353,26 @@ class Connection:
         spec = METHODS.get(method)
         if progress_token is not None:
             meta = {**(meta or {}), PROGRESS_TOKEN: progress_token}
-        modern_version = (meta or {}).get(PROTOCOL_VERSION)
+        modern_version = meta.get(PROTOCOL_VERSION) if meta else None
         self._check_sendable(method, spec, modern_version)
-        rid = self.requests.next_id()
         era = Era.LEGACY if modern_version is None else Era.MODERN
-        self.requests.add_outgoing(Outgoing(rid, method, spec, era, progress_token))
+        rid = self.requests.add_outgoing(method, spec, era, progress_token)
         if method == "initialize":
             self.lifecycle.advance(LifecycleEvent.INITIALIZE)
         payload = _with_meta(params, meta)
         return rid, codec.encode(JSONRPCRequest(id=rid, method=method, params=payload))
 
     def _check_sendable(self, method: str, spec: MethodSpec | None, modern_version: Any) -> None:
+        lifecycle = self.lifecycle
+        if modern_version is None:
+            cleared = self._cleared.get(method)  # (its direction was checked then too)
+            if (
+                cleared is not None
+                and cleared[0] is lifecycle.state
+                and cleared[1] == lifecycle.version
+                and cleared[2] is lifecycle.peer_capabilities
+            ):
+                return
         if spec is not None and not spec.sendable_by(self.is_client):
             raise LocalProtocolError(
                 f"the {'client' if self.is_client else 'server'} cannot send {method}"
@@ -368,15 +381,6 @@ class Connection:
             # No capability check here: a modern client may call any method and the server
             # answers -32601 for what it does not offer (spec: server/discover is optional).
             self._check_version(method, spec, modern_version)
-            return
-        lifecycle = self.lifecycle
-        cleared = self._cleared.get(method)
-        if (
-            cleared is not None
-            and cleared[0] is lifecycle.state
-            and cleared[1] == lifecycle.version
-            and cleared[2] is lifecycle.peer_capabilities
-        ):
             return
         if method != "initialize" and not lifecycle.can_send(method):
             raise LocalProtocolError(f"cannot send {method} in state {lifecycle.state.value}")

@@ -46,15 +46,18 @@ class LineFramer:
 
     def feed(self, data: bytes) -> list[FrameItem]:
         """Take the next chunk of the stream; return the items completed by it, in order."""
-        out: list[FrameItem] = []
-        fresh = not self._buf and self._skipped is None
-        if fresh and data.endswith(b"\n") and len(data) <= self.max_size:
-            # the usual chunk: whole lines, none of them too long (the chunk is not)
+        if (
+            not self._buf
+            and self._skipped is None
+            and data.endswith(b"\n")
+            and len(data) <= self.max_size
+        ):  # the usual chunk: whole lines, none of them too long (the chunk is not)
+            lines = data.split(b"\n")
             if b"\r" in data:
-                lines = [line.removesuffix(b"\r") for line in data.split(b"\n")]
-            else:
-                lines = data.split(b"\n")
-            return [line for line in lines if line and not line.isspace()]
+                lines = [line.removesuffix(b"\r") for line in lines]
+            # (`bytes.strip` is empty exactly for blank lines, and returns a line as it is)
+            return [*filter(bytes.strip, lines)]
+        out: list[FrameItem] = []
         start = 0
         while True:
             end = data.find(b"\n", start)

@@ -62,14 +62,20 @@ class RequestTracker:
         # (made on first use: a deque's first block is most of an idle connection's memory)
         self._ended: deque[RequestId] | None = None
 
-    def next_id(self) -> int:
-        """A fresh id, never reused on this connection."""
-        return next(self._ids)
-
-    def add_outgoing(self, entry: Outgoing) -> None:
-        self.outgoing[entry.id] = entry
-        if entry.progress_token is not None:
-            self._progress[entry.progress_token] = entry.id
+    def add_outgoing(
+        self,
+        method: str,
+        spec: MethodSpec | None,
+        era: Era,
+        progress_token: str | int | None = None,
+    ) -> int:
+        """Record a request we are about to send; returns its fresh id (never reused on
+        this connection)."""
+        rid = next(self._ids)
+        self.outgoing[rid] = Outgoing(rid, method, spec, era, progress_token)
+        if progress_token is not None:
+            self._progress[progress_token] = rid
+        return rid
 
     def finish_outgoing(self, request_id: RequestId, *, abandoned: bool = False) -> Outgoing | None:
         """End a request we sent; None if it already ended (the exactly-once guard)."""

@@ -93,8 +93,12 @@ class PipeReader:
             return
         except OSError as exc:
             self._error, data = exc, b""
-        if self._on_chunk is not None:
-            self._push(data)
+        if self._on_chunk is not None:  # push mode
+            if not data:
+                self._eof = True
+                self._unwatch()
+            if not self._on_chunk(data) and data:
+                self._unwatch()
             return
         if data:
             self._chunks.append(data)
@@ -107,14 +111,6 @@ class PipeReader:
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
-
-    def _push(self, data: bytes) -> None:
-        assert self._on_chunk is not None
-        if not data:
-            self._eof = True
-            self._unwatch()
-        if not self._on_chunk(data) and data:
-            self._unwatch()
 
     async def read(self) -> bytes:
         """The next chunk; `b""` at end of input.
@@ -198,18 +194,35 @@ class PipeWriter:
             raise self._error
         if self._closed:
             raise BrokenPipeError("the pipe writer is closed")
-        for part in parts:
-            self._queue.append(part)
-            self._queued += len(part)
-        if self._scheduled or self._watching:
+        queue = self._queue
+        if not self._combine and not queue:  # nothing waits: straight into the pipe
+            try:
+                written = os.writev(self._fd, parts)
+            except (BlockingIOError, InterruptedError):
+                written = 0
+            except OSError as exc:
+                self._error = exc
+                raise
+            if written < sum(map(len, parts)):  # (rarely: the pipe is full)
+                self._keep_rest(parts, written)
             return
-        if self._combine:
+        for part in parts:
+            queue.append(part)
+            self._queued += len(part)
+        if not (self._scheduled or self._watching):  # (what a client queued is watched)
             self._scheduled = True
             self._loop.call_soon(self._flush)
-        else:
-            self._flush()
-            if self._error is not None:
-                raise self._error
+
+    def _keep_rest(self, parts: Sequence[bytes], written: int) -> None:
+        """Queue what a direct write left of `parts`, to go when the fd is writable."""
+        for part in parts:
+            if written >= len(part):
+                written -= len(part)
+                continue
+            self._queue.append(memoryview(part)[written:])
+            self._queued += len(part) - written
+            written = 0
+        self._watch()
 
     def _flush(self) -> None:
         """Write what the pipe takes now; wait for writability for the rest."""

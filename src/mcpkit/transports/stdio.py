@@ -131,7 +131,7 @@ def _push_items(
         for item in items:
             if isinstance(item, FrameTooLarge):
                 sink.failed(item)
-            elif junk is not None and not _JSON_START.match(item):
+            elif junk is not None and item[0] != 0x7B and not _JSON_START.match(item):  # {
                 junk(item)
             else:
                 keep = sink.deliver(item) and keep
@@ -509,7 +509,8 @@ class StdioClientTransport(_Interruptible):
             return False
         self._sink = sink
         pending, self._pending = list(self._pending), deque()
-        self._pass_on(pending)  # (a sink that is behind says so again at the next chunk)
+        # (a sink that is behind says so again at the next chunk)
+        _push_items(sink, pending, self._report_junk)
         if self._stdout_eof:
             self._end()
         else:
@@ -520,16 +521,13 @@ class StdioClientTransport(_Interruptible):
         self._stdout.resume()
 
     def _on_chunk(self, chunk: bytes) -> bool:
+        assert self._sink is not None
         if chunk:
-            return self._pass_on(self._framer.feed(chunk))
+            return _push_items(self._sink, self._framer.feed(chunk), self._report_junk)
         self._stdout_eof = True
-        self._pass_on(self._framer.end())
+        _push_items(self._sink, self._framer.end(), self._report_junk)
         self._end()
         return False
-
-    def _pass_on(self, items: list[FrameItem]) -> bool:
-        assert self._sink is not None
-        return _push_items(self._sink, items, self._report_junk)
 
     def _end(self) -> None:
         """Stdout ended: tell the sink why, once the exit code and stderr are in."""
