@@ -325,21 +325,21 @@ class Peer:
     def _dispatch_now(self, event: Event) -> bool:
         """Act on what needs no waiting (answers, requests, cancellations); False for the
         rest, which needs an async handler."""
-        match event:
-            case ResponseReceived() | ErrorReceived():
-                self._settle(event)
-            case RequestReceived():
-                # a plain asyncio task, not a task-group child: spawning one is a
-                # fraction of the cost, and `_stop_handlers` keeps the structure
-                task = asyncio.get_running_loop().create_task(self._serve_in_task(event))
-                self._handlers[event.id] = task
-            case CancelReceived():
-                handler = self._handlers.get(event.request_id)
-                if handler is not None and event.request_id not in self._cancelled:
-                    self._cancelled.add(event.request_id)
-                    handler.cancel()
-            case _:
-                return False
+        # (`type() is`, not `match`: a class pattern that misses costs ~100 ns, see `events`)
+        if type(event) is ResponseReceived or type(event) is ErrorReceived:
+            self._settle(event)
+        elif type(event) is RequestReceived:
+            # a plain asyncio task, not a task-group child: spawning one is a
+            # fraction of the cost, and `_stop_handlers` keeps the structure
+            task = asyncio.get_running_loop().create_task(self._serve_in_task(event))
+            self._handlers[event.id] = task
+        elif type(event) is CancelReceived:
+            handler = self._handlers.get(event.request_id)
+            if handler is not None and event.request_id not in self._cancelled:
+                self._cancelled.add(event.request_id)
+                handler.cancel()
+        else:
+            return False
         return True
 
     async def _progress(self, event: ProgressReceived) -> None:
@@ -490,9 +490,9 @@ class Peer:
             outcome = waiter.outcome
             if outcome is None:  # (an answer never lands on a timed-out waiter: `_settle`)
                 await self._unanswered(rid, method, waiter, cap)
-            if isinstance(outcome, ErrorReceived):
-                raise outcome.error
-            return outcome.result
+            if isinstance(outcome, ResponseReceived):  # (a hit is cheap: see `events`)
+                return outcome.result
+            raise outcome.error
         finally:
             del self._waiters[rid]
 

@@ -138,11 +138,12 @@ class Connection:
         return [self._violation(exc)]
 
     def _receive_one(self, msg: JSONRPCMessage, batch: int | None) -> list[Event]:
-        if isinstance(msg, JSONRPCRequest):
+        # (`type() is`: the codec's envelopes are exactly these classes, see `events`)
+        if type(msg) is JSONRPCRequest:
             return self._receive_request(msg, batch)
-        if isinstance(msg, JSONRPCNotification):
+        if type(msg) is JSONRPCNotification:
             return self._receive_notification(msg)
-        return self._receive_response(msg)
+        return self._receive_response(msg)  # type: ignore[arg-type]  # (no negative narrowing)
 
     def _receive_batch(self, items: list[JSONRPCMessage | RemoteProtocolError]) -> list[Event]:
         version = self.lifecycle.version
@@ -291,19 +292,19 @@ class Connection:
                 return []
             exc = RemoteProtocolError(f"response to unknown request id {rid!r}")
             return [ProtocolViolation(exc, None)]
-        if isinstance(msg, JSONRPCErrorResponse):
-            err = msg.error
-            failure = rpc_error_from(err.code, err.message, None if err.data is UNSET else err.data)
+        if isinstance(msg, JSONRPCResultResponse):  # (asked first: a hit is cheap, see `events`)
+            try:
+                result = self._decode_result(entry, msg.result)
+            except RemoteProtocolError as exc:
+                return [ErrorReceived(entry.id, entry.method, exc)]
             if entry.method == "initialize":
-                self._after_initialize(None)
-            return [ErrorReceived(entry.id, entry.method, failure)]
-        try:
-            result = self._decode_result(entry, msg.result)
-        except RemoteProtocolError as exc:
-            return [ErrorReceived(entry.id, entry.method, exc)]
+                self._after_initialize(result)
+            return [ResponseReceived(entry.id, entry.method, result)]
+        err = msg.error
+        failure = rpc_error_from(err.code, err.message, None if err.data is UNSET else err.data)
         if entry.method == "initialize":
-            self._after_initialize(result)
-        return [ResponseReceived(entry.id, entry.method, result)]
+            self._after_initialize(None)
+        return [ErrorReceived(entry.id, entry.method, failure)]
 
     def _decode_result(self, entry: Outgoing, raw: msgspec.Raw) -> Any:
         spec = entry.spec

@@ -53,7 +53,7 @@ class LineFramer:
             and len(data) <= self.max_size
         ):  # the usual chunk: whole lines, none of them too long (the chunk is not)
             lines = data.split(b"\n")
-            if b"\r" in data:
+            if data.find(b"\r") >= 0:  # (`in` first tries b"\r" as an int: an error per call)
                 lines = [line.removesuffix(b"\r") for line in lines]
             # (`bytes.strip` is empty exactly for blank lines, and returns a line as it is)
             return [*filter(bytes.strip, lines)]
