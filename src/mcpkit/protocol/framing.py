@@ -49,7 +49,7 @@ class LineFramer:
         if (
             not self._buf
             and self._skipped is None
-            and data.endswith(b"\n")
+            and data[-1:] == b"\n"
             and len(data) <= self.max_size
         ):  # the usual chunk: whole lines, none of them too long (the chunk is not)
             lines = data.split(b"\n")

@@ -53,6 +53,10 @@ TRANSITIONS: Final[dict[tuple[State, LifecycleEvent], State]] = {
     **{(state, _E.CLOSE): _S.CLOSED for state in State},
 }
 
+# (a module tuple: on Python 3.11 each `State.X` read goes through the enum metaclass's
+# `__getattr__` slot, ~100 ns, and `ready` is asked on every request)
+_READY: Final = (_S.INITIALIZED, _S.OPERATING)
+
 _ALWAYS: Final = frozenset({"ping", "notifications/cancelled", "notifications/progress"})
 _PRE_OPERATING_SERVER: Final = _ALWAYS | {"notifications/message"}
 
@@ -103,4 +107,4 @@ class Lifecycle(msgspec.Struct):
     @property
     def ready(self) -> bool:
         """Whether the handshake has completed (capabilities are known)."""
-        return self.state in (State.INITIALIZED, State.OPERATING)
+        return self.state in _READY
