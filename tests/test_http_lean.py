@@ -276,6 +276,26 @@ async def test_informational_responses_before_the_answer_are_skipped() -> None:
         assert await response.read() == b"done"
 
 
+async def test_the_head_has_one_of_each_default_and_repeated_answer_headers_are_joined() -> None:
+    heads: list[bytes] = []
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        heads.append(await read_head(reader))
+        writer.write(b"HTTP/1.1 200 OK\r\nX-Twice: a\r\nContent-Length: 2\r\nx-twice: b\r\n\r\nok")
+        await writer.drain()
+
+    async with raw_server(script) as base:
+        response = await wire().open("GET", base, {"user-agent": "mine/1", "Host": "elsewhere"})
+        assert response.headers["x-twice"] == "a, b"
+        assert await response.read() == b"ok"
+    lines = heads[0].decode("latin-1").lower().split("\r\n")
+    assert [line for line in lines if line.startswith("user-agent:")] == ["user-agent: mine/1"]
+    assert [line for line in lines if line.startswith("host:")] == [
+        "host: 127.0.0.1:" + base.rsplit(":", 1)[1]
+    ]
+    assert lines.count("accept-encoding: identity") == 1
+
+
 async def test_a_cancelled_request_closes_its_connection() -> None:
     closed = anyio.Event()
 

@@ -76,12 +76,18 @@ def _target(url: str) -> _Target:
 def _head(method: str, url: _Target, headers: Mapping[str, str], size: int) -> bytes:
     """The request line and header block; refuses values that would split the head."""
     lines = [f"{method} {url.path} HTTP/1.1", f"Host: {url.host}"]
-    given = {name.lower() for name in headers}
-    if "user-agent" not in given:
+    agent = encoding = False
+    for name, value in headers.items():  # (one pass: this is per request)
+        lower = name.lower()
+        if lower in _OURS:
+            continue
+        agent = agent or lower == "user-agent"
+        encoding = encoding or lower == "accept-encoding"
+        lines.append(f"{name}: {value}")
+    if not agent:
         lines.append(f"User-Agent: {_USER_AGENT}")
-    if "accept-encoding" not in given:
+    if not encoding:
         lines.append("Accept-Encoding: identity")  # no header would mean "any coding is fine"
-    lines.extend(f"{name}: {value}" for name, value in headers.items() if name.lower() not in _OURS)
     if size or method in ("POST", "PUT", "PATCH"):
         lines.append(f"Content-Length: {size}")
     block = "\r\n".join(lines)
@@ -164,6 +170,7 @@ class _Connection(asyncio.Protocol):
         self.status = 0
         self.reason = ""
         self.headers: dict[str, str] = {}
+        self._raw_headers: list[tuple[bytes, bytes]] = []
         self.body: _Body | None = None
 
     # ---- asyncio.Protocol ---------------------------------------------------------------
@@ -199,15 +206,18 @@ class _Connection(asyncio.Protocol):
         self.reason = reason.decode("latin-1")
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        key = name.decode("latin-1").lower()
-        text = value.decode("latin-1")
-        self.headers[key] = f"{self.headers[key]}, {text}" if key in self.headers else text
+        self._raw_headers.append((name, value))  # (decoded at the end, in one loop)
 
     def on_headers_complete(self) -> None:
         self.status = self._parser.get_status_code()
+        raw, self._raw_headers = self._raw_headers, []
         if 100 <= self.status < 200:
-            self.headers = {}  # informational (103 Early Hints): the real answer follows
-            return
+            return  # informational (103 Early Hints): the real answer follows
+        headers = self.headers
+        for name, value in raw:
+            key = name.decode("latin-1").lower()
+            text = value.decode("latin-1")
+            headers[key] = f"{headers[key]}, {text}" if key in headers else text
         framed = "content-length" in self.headers or "transfer-encoding" in self.headers
         self._until_close = not framed and self.status not in (204, 304)
         self.body = _Body(self)
@@ -234,6 +244,7 @@ class _Connection(asyncio.Protocol):
         loop = asyncio.get_running_loop()
         self._parser = httptools.HttpResponseParser(self)
         self._head, self._received, self.body, self.headers = loop.create_future(), False, None, {}
+        self._raw_headers = []
         self.transport.write(head + body if body else head)
         await self._head
 
