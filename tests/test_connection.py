@@ -260,6 +260,22 @@ def test_nothing_but_initialize_before_the_handshake() -> None:
     client.send_request("ping")  # ping is always allowed
 
 
+def test_params_that_are_not_json_are_refused_and_nothing_is_recorded() -> None:
+    client = Connection(is_client=True)
+    hello = {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "c", "version": "1"},
+    }
+    with pytest.raises(LocalProtocolError, match="params of initialize are not JSON"):
+        client.send_request("initialize", {**hello, "extra": object()})
+    assert client.requests.outgoing == {}
+    assert client.lifecycle.state is State.IDLE  # the handshake did not start
+    rid, frame = client.send_request("initialize", hello)  # and still can
+    assert json.loads(frame)["id"] == rid and list(client.requests.outgoing) == [rid]
+    assert client.lifecycle.state.value == "initializing"
+
+
 def test_error_responses_become_typed_errors() -> None:
     pair = Pair()
     pair.initialize()

@@ -349,7 +349,8 @@ class Connection:
 
         Raises:
             LocalProtocolError: the method may not be sent now (lifecycle, direction,
-                version, or a capability the peer did not declare).
+                version, or a capability the peer did not declare), or its params cannot
+                be written as JSON (nothing is recorded then).
         """
         spec = METHODS.get(method)
         if progress_token is not None:
@@ -358,10 +359,16 @@ class Connection:
         self._check_sendable(method, spec, modern_version)
         era = Era.LEGACY if modern_version is None else Era.MODERN
         rid = self.requests.add_outgoing(method, spec, era, progress_token)
+        try:
+            frame = codec.encode(
+                JSONRPCRequest(id=rid, method=method, params=_with_meta(params, meta))
+            )
+        except (TypeError, RecursionError, msgspec.EncodeError) as exc:
+            self.requests.finish_outgoing(rid)
+            raise LocalProtocolError(f"the params of {method} are not JSON: {exc}") from exc
         if method == "initialize":
             self.lifecycle.advance(LifecycleEvent.INITIALIZE)
-        payload = _with_meta(params, meta)
-        return rid, codec.encode(JSONRPCRequest(id=rid, method=method, params=payload))
+        return rid, frame
 
     def _check_sendable(self, method: str, spec: MethodSpec | None, modern_version: Any) -> None:
         lifecycle = self.lifecycle

@@ -55,7 +55,7 @@ class LineFramer:
             lines = data.split(b"\n")
             if data.find(b"\r") >= 0:  # (`in` first tries b"\r" as an int: an error per call)
                 lines = [line.removesuffix(b"\r") for line in lines]
-            # (`bytes.strip` is empty exactly for blank lines, and returns a line as it is)
+            # (kept: the lines `bytes.strip` leaves something of, i.e. all but blank ones)
             return [*filter(bytes.strip, lines)]
         out: list[FrameItem] = []
         start = 0
