@@ -508,6 +508,9 @@ async def test_body_limit_and_malformed_json() -> None:
         bad = await ep.client.post("/mcp", content=b"{not json")
         assert bad.status_code == 400
         assert bad.json()["error"]["code"] == -32700
+        batch = await ep.client.post("/mcp", content=b'[{"jsonrpc": "2.0", "method": "ping"}]')
+        assert batch.status_code == 400
+        assert batch.json()["error"]["code"] == -32600 and "batch" in batch.text
 
 
 async def test_a_streamed_body_is_read_whole_and_held_to_the_limit() -> None:

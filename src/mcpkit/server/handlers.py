@@ -34,6 +34,7 @@ from mcpkit.protocol.types import (
     PromptReference,
     ReadResourceResult,
 )
+from mcpkit.protocol.versions import Era
 from mcpkit.server import prompts, resources, tools
 from mcpkit.server.context import Context
 from mcpkit.server.pagination import paginate
@@ -105,6 +106,10 @@ def call_tool(
     if registered is None:
         raise InvalidParams(f"unknown tool: {params.name}", {"name": params.name})
     arguments = {} if params.arguments is msgspec.UNSET else params.arguments
+    if registered.signature.context_param is None and request.era is Era.LEGACY:
+        # nobody to hand a `Context` to, and no input rounds to run (legacy asks are plain
+        # requests, made through a context): the tool's own awaitable, nothing built for it
+        return tools.call_tool(registered, arguments, None)
     return server.with_asks(
         session, request, functools.partial(tools.call_tool, registered, arguments)
     )

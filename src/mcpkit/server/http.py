@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -199,23 +199,33 @@ class MCPHTTPApp:
                     await send({"type": "lifespan.shutdown.complete"})
                     return
 
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def _http(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # (plain functions down to the endpoint's own coroutine: each coroutine frame on
+        # the way costs every request its making and unwinding)
         route = self._route(scope)
         guard = self._guard
         if route is None and guard is not None and guard.is_metadata(_route_path(scope)):
-            await guard.metadata(scope, header_map(scope), send)
-            return
+            return guard.metadata(scope, header_map(scope), send)
         if route is None:
-            await send_json(send, 404, error_body(INVALID_REQUEST, "not found"))
-            return
+            return send_json(send, 404, error_body(INVALID_REQUEST, "not found"))
         headers = header_map(scope)
         refusal = self._refusal(scope, headers)
         if refusal is not None:
-            await send_json(send, refusal[0], refusal[1])
-            return
+            return send_json(send, refusal[0], refusal[1])
         if guard is None:
-            await self._serve(route, scope, headers, receive, send)
-            return
+            return self._serve(route, scope, headers, receive, send)
+        return self._guarded(guard, route, scope, headers, (receive, send))
+
+    async def _guarded(
+        self,
+        guard: Guard,
+        route: str,
+        scope: Scope,
+        headers: dict[str, str],
+        channel: tuple[Receive, Send],
+    ) -> None:
+        """Serve a protected endpoint: admitted callers only, their access in context."""
+        receive, send = channel
         access = await guard.admit(scope, headers, send)
         if access is None:
             return
@@ -225,18 +235,23 @@ class MCPHTTPApp:
         finally:
             current_access.reset(caller)
 
-    async def _serve(
+    def _serve(
         self, route: str, scope: Scope, headers: dict[str, str], receive: Receive, send: Send
-    ) -> None:
+    ) -> Awaitable[None]:
         if not self._hub.started:
-            await self._hub.ensure_started()
+            return self._serve_once_started(route, scope, headers, receive, send)
         method = scope["method"]
         if route == _SSE:
-            await self._sse_stream(method, scope, receive, send)
-        elif route == _MESSAGES:
-            await self._sse_message(method, scope, headers, receive, send)
-        else:
-            await self._mcp(method, scope, headers, (receive, send))
+            return self._sse_stream(method, scope, receive, send)
+        if route == _MESSAGES:
+            return self._sse_message(method, scope, headers, receive, send)
+        return self._mcp(method, scope, headers, (receive, send))
+
+    async def _serve_once_started(
+        self, route: str, scope: Scope, headers: dict[str, str], receive: Receive, send: Send
+    ) -> None:
+        await self._hub.ensure_started()
+        await self._serve(route, scope, headers, receive, send)
 
     def _route(self, scope: Scope) -> str | None:
         """Which endpoint a path names (a trailing slash never matters), or None."""
@@ -258,27 +273,31 @@ class MCPHTTPApp:
         if session is None:
             return
         body = await self._body(headers, receive, send)
-        if body is not None and await _message(body, send) is not None:
+        if body is None:
+            return
+        message = _message(body)
+        if isinstance(message, dict):
             await self._sse.post(session, body, send)
+        else:
+            await send_json(send, 400, message)
 
-    async def _mcp(
+    def _mcp(
         self,
         method: str,
         scope: Scope,
         headers: dict[str, str],
         channel: tuple[Receive, Send],
-    ) -> None:
+    ) -> Awaitable[None]:
         receive, send = channel
         if method == "POST":
-            await self._post(scope, headers, receive, send)
-        elif method in {"GET", "DELETE"} and "mcp-session-id" not in headers:
-            await send_empty(send, 405, [(b"allow", b"POST")])
-        elif method == "GET":
-            await self._legacy.get(headers, receive, send)
-        elif method == "DELETE":
-            await self._legacy.delete(headers, send)
-        else:
-            await send_empty(send, 405, [(b"allow", b"GET, POST, DELETE")])
+            return self._post(scope, headers, receive, send)
+        if method in {"GET", "DELETE"} and "mcp-session-id" not in headers:
+            return send_empty(send, 405, [(b"allow", b"POST")])
+        if method == "GET":
+            return self._legacy.get(headers, receive, send)
+        if method == "DELETE":
+            return self._legacy.delete(headers, send)
+        return send_empty(send, 405, [(b"allow", b"GET, POST, DELETE")])
 
     def _refusal(self, scope: Scope, headers: dict[str, str]) -> tuple[int, bytes] | None:
         """Host (DNS rebinding) and Origin checks, before anything else happens."""
@@ -296,8 +315,11 @@ class MCPHTTPApp:
         self, scope: Scope, headers: dict[str, str], receive: Receive, send: Send
     ) -> None:
         body = await self._body(headers, receive, send)
-        message = None if body is None else await _message(body, send)
-        if body is None or message is None:
+        if body is None:
+            return
+        message = _message(body)
+        if not isinstance(message, dict):
+            await send_json(send, 400, message)
             return
         if self._guard is not None and not await self._tool_allowed(message, scope, headers, send):
             return
@@ -342,17 +364,16 @@ class MCPHTTPApp:
         return "method" in message and isinstance(meta, dict) and PROTOCOL_VERSION in meta
 
 
-async def _message(body: bytes, send: Send) -> dict[str, Any] | None:
-    """The body as one JSON-RPC message, or None after answering 400."""
+def _message(body: bytes) -> dict[str, Any] | bytes:
+    """The body as one JSON-RPC message, or the error body to answer 400 with. (Not a
+    coroutine: the usual case has nothing to wait for.)"""
     try:
         message = _decode(body)
     except msgspec.DecodeError:
-        await send_json(send, 400, error_body(PARSE_ERROR, "invalid JSON"))
-        return None
+        return error_body(PARSE_ERROR, "invalid JSON")
     if not isinstance(message, dict):
         reason = "the body must be one JSON-RPC message (batches are not supported)"
-        await send_json(send, 400, error_body(INVALID_REQUEST, reason))
-        return None
+        return error_body(INVALID_REQUEST, reason)
     return message
 
 

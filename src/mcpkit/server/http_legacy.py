@@ -19,7 +19,7 @@ everything on the resumed stream.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -77,28 +77,31 @@ class LegacyEndpoint:
         self.json_response = json_response
         self.sse = sse or SSEOptions()
 
-    async def post(
+    def post(
         self,
         message: dict[str, Any],
         body: bytes,
         headers: dict[str, str],
         streams: tuple[Receive, Send],
-    ) -> None:
+    ) -> Awaitable[None]:
+        """Answer a POST (await what this returns: the chosen answer's own coroutine)."""
         receive, send = streams
         if message.get("method") == "initialize" and "id" in message:
-            await self._initialize(message, body, send)
-            return
-        session = await self._session(headers, send)
-        if session is None:
-            return
+            return self._initialize(message, body, send)
+        session = self._session(headers)
+        if not isinstance(session, LegacySession):
+            return send_json(send, *session)
         if "method" in message and "id" in message:
             wants_sse = "text/event-stream" in headers.get("accept", "")
             # JSON mode still streams a request that asked for progress: its notifications
             # belong on its own stream, and the GET stream would race the JSON answer
             sse = wants_sse and (not self.json_response or _wants_progress(message))
-            await self._request(session, message, body, sse, (receive, send))
-            return
-        try:  # a notification, or the client's answer to a server→client request
+            return self._request(session, message, body, sse, (receive, send))
+        return self._accept(session, body, send)
+
+    async def _accept(self, session: LegacySession, body: bytes, send: Send) -> None:
+        """A notification, or the client's answer to a server→client request: 202."""
+        try:
             await session.feed(body)
         except TransportError:
             await send_json(send, 404, error_body(INVALID_REQUEST, "session ended"))
@@ -107,8 +110,9 @@ class LegacyEndpoint:
 
     async def get(self, headers: dict[str, str], receive: Receive, send: Send) -> None:
         """The standalone SSE stream, or the resumption of a stream (`Last-Event-ID`)."""
-        session = await self._session(headers, send)
-        if session is None:
+        session = self._session(headers)
+        if not isinstance(session, LegacySession):
+            await send_json(send, *session)
             return
         if "text/event-stream" not in headers.get("accept", ""):
             reason = "GET needs Accept: text/event-stream"
@@ -178,23 +182,21 @@ class LegacyEndpoint:
         else:
             await send_json(send, 404, error_body(INVALID_REQUEST, "unknown or expired session"))
 
-    async def _session(self, headers: dict[str, str], send: Send) -> LegacySession | None:
-        """The session this request names, or None after answering 400/404."""
+    def _session(self, headers: dict[str, str]) -> LegacySession | tuple[int, bytes]:
+        """The session this request names, or the status and body to refuse it with (400,
+        404). (Not a coroutine: the usual case has nothing to wait for.)"""
         session_id = headers.get(SESSION_HEADER)
         if session_id is None:
             reason = "missing Mcp-Session-Id header (send initialize first)"
-            await send_json(send, 400, error_body(INVALID_REQUEST, reason))
-            return None
+            return 400, error_body(INVALID_REQUEST, reason)
         session = self.sessions.get(session_id.strip())
         if session is None or session.principal != principal_of(current_access.get()):
             # another caller's session is, to this caller, no session at all
-            await send_json(send, 404, error_body(INVALID_REQUEST, "unknown or expired session"))
-            return None
+            return 404, error_body(INVALID_REQUEST, "unknown or expired session")
         version = headers.get("mcp-protocol-version")
         if version is not None and version.strip() != session.version:
             reason = f"MCP-Protocol-Version {version!r} is not this session's {session.version!r}"
-            await send_json(send, 400, error_body(INVALID_REQUEST, reason))
-            return None
+            return 400, error_body(INVALID_REQUEST, reason)
         return session
 
     async def _initialize(self, message: dict[str, Any], body: bytes, send: Send) -> None:
