@@ -369,18 +369,32 @@ class Peer:
         may refer back to whoever owns this peer: see `Attachment.detach`."""
         self._on_request = _refuse
 
-    async def answer_frame(self, frame: bytes) -> bytes | None:
+    def answer_frame(self, frame: bytes) -> Awaitable[bytes | None]:
         """`serve_frame` for a caller that carries the reply itself (a legacy JSON POST,
         whose HTTP response is the reply): the reply to the request, or the error reply to
         a bad frame, is returned instead of sent; None when none is due (a notification,
-        a cancelled request). What the handler sends meanwhile goes out as usual."""
+        a cancelled request). What the handler sends meanwhile goes out as usual.
+
+        Await what this returns at once, in the task that called it: the request is that
+        task's to serve from the call on (a lone request, the usual frame, is served by
+        `_answer` itself, with no coroutine frame of this method's around it)."""
+        events = self.connection.receive(frame)
+        if len(events) == 1 and type(events[0]) is RequestReceived:
+            return self._answer(self._served_here(events[0]))
+        return self._answer_events(events)
+
+    def _served_here(self, event: RequestReceived) -> RequestReceived:
+        """Make the current task the handler of `event` (so a cancellation reaches it)."""
+        task = asyncio.current_task()
+        assert task is not None
+        self._handlers[event.id] = task
+        return event
+
+    async def _answer_events(self, events: list[Event]) -> bytes | None:
         reply = None
-        for event in self.connection.receive(frame):
+        for event in events:
             if isinstance(event, RequestReceived):
-                task = asyncio.current_task()
-                assert task is not None
-                self._handlers[event.id] = task
-                reply = await self._answer(event)
+                reply = await self._answer(self._served_here(event))
             elif isinstance(event, ProtocolViolation) and event.reply is not None:
                 reply = event.reply
                 if self._on_violation is not None:
@@ -419,6 +433,7 @@ class Peer:
                     raise  # shutting down
                 reply = self.connection.send_cancelled(rid)
             except Exception as exc:
+                _log.debug("request %r (%s) failed", rid, event.method, exc_info=True)
                 reply = self.connection.send_error(rid, exc)
             else:
                 if rid in self._cancelled:

@@ -272,21 +272,23 @@ class Server(Registry):
 
         run(self.serve_stdio)
 
-    async def _dispatch(self, session: Session, request: RequestReceived) -> Any:
+    def _dispatch(self, session: Session, request: RequestReceived) -> Awaitable[Any]:
+        """The awaitable result of one request. A legacy result is not stamped, so it is the
+        handler's own awaitable: no coroutine frame of ours on the way."""
         custom = self._methods.get(request.method)
         if custom is not None:
-            return self._stamp(request, await custom(session, request))
+            return self._stamped(request, custom(session, request))
         spec = METHODS.get(request.method)
         caps = self._capabilities()[1]
         if spec is not None and spec.capability and not has_capability(caps, spec.capability[:1]):
             raise MethodNotFound(f"method not found: {request.method} (not offered by this server)")
-        handler = handlers.handler_for(request.method)
-        try:
-            result = await handler(self, session, request)
-        except Exception:
-            _log.debug("handler for %s raised", request.method, exc_info=True)
-            raise
-        return self._stamp(request, result)
+        pending = handlers.handler_for(request.method)(self, session, request)
+        if request.era is Era.LEGACY:
+            return pending
+        return self._stamped(request, pending)
+
+    async def _stamped(self, request: RequestReceived, pending: Awaitable[Any]) -> Any:
+        return self._stamp(request, await pending)
 
     def _stamp(self, request: RequestReceived, result: Any) -> Any:
         """Modern results: `_meta.serverInfo` (spec: SHOULD on every result) and caching hints
