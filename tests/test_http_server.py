@@ -553,6 +553,41 @@ async def test_works_mounted_without_lifespan() -> None:
         await app.aclose()
 
 
+async def test_a_client_gone_mid_body_is_not_answered() -> None:
+    app = http_app(make_server())
+    parts: list[dict[str, Any]] = [
+        {"type": "http.request", "body": b'{"jsonrpc": "2.0", "id": 1, ', "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[Any] = []
+
+    async def receive() -> dict[str, Any]:
+        return parts.pop(0)  # (an IndexError if the app read past the disconnect)
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/mcp",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"127.0.0.1:8000"), (b"content-type", b"application/json")],
+        "server": ("127.0.0.1", 8000),
+        "client": ("127.0.0.1", 5555),
+    }
+    try:
+        with anyio.fail_after(5):
+            await app(scope, receive, send)
+        assert sent == [] and parts == []  # read to the disconnect; nobody left to answer
+    finally:
+        await app.aclose()
+
+
 def test_header_values_are_trimmed_and_decoded() -> None:
     assert decode_value("  tools/call\t") == "tools/call"
     assert decode_value("=?base64?aMOpbGxv?=") == "h\u00e9llo"

@@ -50,13 +50,11 @@ from mcpkit.server.http_auth import Guard
 from mcpkit.server.http_legacy import LegacyEndpoint, SSEOptions
 from mcpkit.server.http_modern import ModernEndpoint
 from mcpkit.server.http_responses import (
-    BodyTooLarge,
     Receive,
     Scope,
     Send,
     error_body,
     header_map,
-    read_body,
     send_empty,
     send_json,
 )
@@ -329,18 +327,27 @@ class MCPHTTPApp:
             await self._legacy.post(message, body, headers, (receive, send))
 
     async def _body(self, headers: dict[str, str], receive: Receive, send: Send) -> bytes | None:
+        """The whole request body; None once answered 413, or when the client left mid-body
+        (nobody to answer)."""
         limit = self.settings.max_body
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             await send_json(send, 413, _too_large(limit))
             return None
-        try:
-            return await read_body(receive, limit)
-        except BodyTooLarge:
-            await send_json(send, 413, _too_large(limit))
-        except anyio.EndOfStream:
-            pass  # the client left mid-body: nobody to answer
-        return None
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:  # (a chunked body declares no length)
+                await send_json(send, 413, _too_large(limit))
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     async def _tool_allowed(
         self, message: dict[str, Any], scope: Scope, headers: dict[str, str], send: Send

@@ -15,19 +15,15 @@ import json
 from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
 from typing import Any, Final, TypeAlias, TypeVar
 
-import anyio
-
 __all__ = [
     "SSE_HEADERS",
     "WATCH_AFTER",
-    "BodyTooLarge",
     "Receive",
     "Scope",
     "Send",
     "error_body",
     "finish_unless_disconnected",
     "header_map",
-    "read_body",
     "send_empty",
     "send_json",
     "sse_event",
@@ -50,10 +46,6 @@ SSE_HEADERS: Final = [
 ]
 
 
-class BodyTooLarge(Exception):
-    """The request body is over the configured limit (answered with 413)."""
-
-
 _NAMES: dict[bytes, str] = {}
 _NAMES_KEPT = 256  # a client inventing header names cannot grow this
 
@@ -74,28 +66,6 @@ def header_map(scope: Scope) -> dict[str, str]:
         value = raw_value.decode("latin-1")
         found[name] = f"{found[name]}, {value}" if name in found else value
     return found
-
-
-async def read_body(receive: Receive, limit: int) -> bytes:
-    """The whole request body.
-
-    Raises:
-        BodyTooLarge: more than `limit` bytes arrived.
-        anyio.EndOfStream: the client went away before the body was complete.
-    """
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise anyio.EndOfStream
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 async def wait_disconnect(receive: Receive) -> None:
