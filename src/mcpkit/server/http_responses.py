@@ -30,7 +30,6 @@ __all__ = [
     "sse_ping",
     "sse_priming",
     "start_sse",
-    "until_disconnect",
     "wait_disconnect",
 ]
 
@@ -130,15 +129,6 @@ async def finish_unless_disconnected(
         main.uncancel()
         return False, None
     return True, result
-
-
-async def until_disconnect(receive: Receive, work: Callable[[], Awaitable[None]]) -> None:
-    """Run `work()` (which writes a streamed response) until it ends or the client leaves."""
-
-    async def run() -> None:
-        await work()
-
-    await finish_unless_disconnected(receive, run())
 
 
 def error_body(code: int, message: str, request_id: Any = None, data: Any = None) -> bytes:

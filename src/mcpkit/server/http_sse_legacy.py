@@ -38,12 +38,12 @@ from mcpkit.server.http_responses import (
     Scope,
     Send,
     error_body,
+    finish_unless_disconnected,
     send_empty,
     send_json,
     sse_event,
     sse_ping,
     start_sse,
-    until_disconnect,
 )
 from mcpkit.server.http_sessions import ServedSession, SessionManager
 
@@ -104,7 +104,7 @@ class SSEEndpoint:
             await start_sse(send)
             endpoint = self.endpoint_uri(scope, session.id)
             await send(sse_event(endpoint.encode(), event="endpoint"))
-            await until_disconnect(receive, lambda: self._forward(session, send))
+            await finish_unless_disconnected(receive, self._forward(session, send))
             await send(_END)
         finally:
             with anyio.CancelScope(shield=True):
