@@ -23,7 +23,7 @@ import logging
 import shlex
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import AsyncExitStack
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
 import anyio
 import msgspec
@@ -69,6 +69,9 @@ if TYPE_CHECKING:
     from mcpkit.transports.http import HttpAuth, HttpClientTransport
 
 __all__ = ["Client", "EraChoice", "Servable", "TransportChoice"]
+
+_LEGACY: Final = Era.LEGACY  # (hot-path aliases: see `Era`)
+_MODERN: Final = Era.MODERN
 
 _log = logging.getLogger("mcpkit.client")
 
@@ -319,7 +322,7 @@ class Client(Features):
             raise ConnectError(
                 f"no common modern version (server offers {result.supported_versions})"
             )
-        self.era = Era.MODERN
+        self.era = _MODERN
         self.protocol_version = version
         self.server_capabilities = msgspec.to_builtins(result.capabilities)
         self.peer.connection.peer_capabilities = self.server_capabilities
@@ -341,7 +344,7 @@ class Client(Features):
             )
         await self.peer.notify("notifications/initialized")
         lifecycle = self.peer.connection.lifecycle
-        self.era = Era.LEGACY
+        self.era = _LEGACY
         self.protocol_version = result.protocol_version
         self.server_capabilities = lifecycle.peer_capabilities
         self.server_info = lifecycle.peer_info
@@ -404,7 +407,7 @@ class Client(Features):
 
     async def cached_request(self, method: str, params: Any = None) -> Any:
         """A request whose modern result may be served from the cache while fresh."""
-        if self.era is not Era.MODERN:
+        if self.era is not _MODERN:
             return await self.request(method, params)
         cached = self.cache.get(method, params)
         if cached is not None:
@@ -415,7 +418,7 @@ class Client(Features):
 
     async def roots_changed(self) -> None:
         """Tell a legacy server the roots changed (modern servers ask each time)."""
-        if self.era is Era.LEGACY:
+        if self.era is _LEGACY:
             await self.peer.notify("notifications/roots/list_changed")
 
     # ---- requests --------------------------------------------------------------------
@@ -446,7 +449,7 @@ class Client(Features):
             RequestTimeout: no answer within `timeout` (default: the client's).
             TransportError: the connection broke.
         """
-        if self.era is Era.MODERN:
+        if self.era is _MODERN:
             meta = {**self.modern_meta(), **(meta or {})}
         return self.peer.request(
             method,
@@ -459,7 +462,7 @@ class Client(Features):
 
     async def ping(self, *, timeout: float | None = None) -> None:
         """Check the server answers: `ping` (legacy), or `server/discover` (modern has no ping)."""
-        if self.era is Era.MODERN:
+        if self.era is _MODERN:
             await self.request("server/discover", timeout=timeout)
         else:
             await self.request("ping", timeout=timeout)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Coroutine
-from typing import Any
+from typing import Any, Final
 
 import msgspec
 
@@ -41,6 +41,8 @@ from mcpkit.protocol.versions import Era
 __all__ = ["Features", "TooManyRounds"]
 
 _log = logging.getLogger("mcpkit.client")
+
+_MODERN: Final = Era.MODERN  # (a hot-path alias: see `Era`)
 
 
 class TooManyRounds(MCPKitError):
@@ -191,7 +193,7 @@ class Features:
         """
         params = {"name": name, "arguments": arguments or {}}
         # (a legacy server never asks for input rounds: one frame less on every call)
-        call = self.with_inputs if self.era is Era.MODERN else self.request
+        call = self.with_inputs if self.era is _MODERN else self.request
         try:
             result: CallToolResult = await call("tools/call", params, **kw)
         except HeaderMismatch:
@@ -249,7 +251,7 @@ class Features:
     async def set_logging_level(self, level: str) -> None:
         """Ask for log messages at `level` and above: `logging/setLevel` in legacy sessions,
         the per-request `_meta` log level on every later modern request."""
-        if self.era is Era.MODERN:
+        if self.era is _MODERN:
             self.log_level = level
             return
         await self.request("logging/setLevel", {"level": level})

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import msgspec
 from msgspec import UNSET
@@ -69,6 +69,9 @@ from mcpkit.protocol.versions import (
 )
 
 __all__ = ["Connection"]
+
+_LEGACY: Final = Era.LEGACY  # (hot-path aliases: see `Era`)
+_MODERN: Final = Era.MODERN
 
 RequestId = int | str
 _RESULT_TYPES = frozenset({"complete", "input_required"})
@@ -202,7 +205,7 @@ class Connection:
         if not self.is_client and isinstance(meta, dict) and PROTOCOL_VERSION in meta:
             ctx = RequestContext.from_meta(meta, self.modern_versions)
             self._check_known(msg.method, spec, ctx.version)
-            entry = Incoming(msg.id, msg.method, Era.MODERN, ctx.version, ctx, ctx.progress_token)
+            entry = Incoming(msg.id, msg.method, _MODERN, ctx.version, ctx, ctx.progress_token)
         else:
             entry = self._legacy_entry(msg, params, spec, meta)
         self.requests.add_incoming(entry)
@@ -232,7 +235,7 @@ class Connection:
             )
         version = self.lifecycle.version or LATEST_LEGACY
         self._check_known(msg.method, spec, version)
-        return Incoming(msg.id, msg.method, Era.LEGACY, version, None, token)
+        return Incoming(msg.id, msg.method, _LEGACY, version, None, token)
 
     def _begin_session(self, params: Any) -> None:
         self.lifecycle.advance(LifecycleEvent.INITIALIZE)
@@ -311,7 +314,7 @@ class Connection:
         result_type: Any = _ANY_RESULT if spec is None or spec.result is None else spec.result
         try:
             # (MRTR is the modern era's: a legacy answer is always the complete result)
-            if spec is not None and spec.input_required and entry.era is Era.MODERN:
+            if spec is not None and spec.input_required and entry.era is _MODERN:
                 kind = codec.decode_payload(raw, _ResultKind).result_type
                 if kind not in _RESULT_TYPES:
                     raise RemoteProtocolError(f"unknown resultType {kind!r} for {entry.method}")
@@ -357,7 +360,7 @@ class Connection:
             meta = {**(meta or {}), PROGRESS_TOKEN: progress_token}
         modern_version = meta.get(PROTOCOL_VERSION) if meta else None
         self._check_sendable(method, spec, modern_version)
-        era = Era.LEGACY if modern_version is None else Era.MODERN
+        era = _LEGACY if modern_version is None else _MODERN
         rid = self.requests.add_outgoing(method, spec, era, progress_token)
         try:
             frame = codec.encode(
@@ -438,7 +441,7 @@ class Connection:
             LocalProtocolError: no such request is waiting for an answer.
         """
         entry = self._finish_incoming(request_id)
-        if entry.era is Era.MODERN:
+        if entry.era is _MODERN:
             result = _stamp_result_type(result)
         elif entry.method == "initialize":
             self.lifecycle.advance(LifecycleEvent.INITIALIZE_RESULT)

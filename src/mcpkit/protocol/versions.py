@@ -25,7 +25,11 @@ __all__ = [
 
 
 class Era(enum.Enum):
-    """Which generation of the protocol a request or connection speaks."""
+    """Which generation of the protocol a request or connection speaks.
+
+    (Code on every request's path compares with module aliases, `_LEGACY = Era.LEGACY`: on
+    Python 3.11 reading a member off its class goes through the enum metaclass's
+    `__getattr__` slot, ~0.15 µs a read, which 3.12 removed.)"""
 
     LEGACY = "legacy"
     MODERN = "modern"

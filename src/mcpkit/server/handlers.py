@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import anyio
 import msgspec
@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from mcpkit.server.server import Server
 
 __all__ = ["HANDLERS", "Handler"]
+
+_LEGACY: Final = Era.LEGACY  # (a hot-path alias: see `Era`)
 
 Handler = Callable[["Server", Session, RequestReceived], Awaitable[Any]]
 _MAX_COMPLETIONS = 100
@@ -106,7 +108,7 @@ def call_tool(
     if registered is None:
         raise InvalidParams(f"unknown tool: {params.name}", {"name": params.name})
     arguments = {} if params.arguments is msgspec.UNSET else params.arguments
-    if registered.signature.context_param is None and request.era is Era.LEGACY:
+    if registered.signature.context_param is None and request.era is _LEGACY:
         # nobody to hand a `Context` to, and no input rounds to run (legacy asks are plain
         # requests, made through a context): the tool's own awaitable, nothing built for it
         return tools.call_tool(registered, arguments, None)

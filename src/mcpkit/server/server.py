@@ -22,7 +22,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import anyio
 import msgspec
@@ -53,6 +53,9 @@ from mcpkit.server.session import Change, ChangeBus, Session
 from mcpkit.transports.base import Transport
 
 __all__ = ["Server"]
+
+_LEGACY: Final = Era.LEGACY  # (hot-path aliases: see `Era`)
+_MODERN: Final = Era.MODERN
 
 F = TypeVar("F", bound=Callable[..., Any])
 R = TypeVar("R")
@@ -283,7 +286,7 @@ class Server(Registry):
         if spec is not None and spec.capability and not has_capability(caps, spec.capability[:1]):
             raise MethodNotFound(f"method not found: {request.method} (not offered by this server)")
         pending = handlers.handler_for(request.method)(self, session, request)
-        if request.era is Era.LEGACY:
+        if request.era is _LEGACY:
             return pending
         return self._stamped(request, pending)
 
@@ -293,7 +296,7 @@ class Server(Registry):
     def _stamp(self, request: RequestReceived, result: Any) -> Any:
         """Modern results: `_meta.serverInfo` (spec: SHOULD on every result) and caching hints
         on cacheable ones (MUST), unless the handler set its own. Structs and dicts alike."""
-        if request.era is not Era.MODERN:
+        if request.era is not _MODERN:
             return result
         spec = METHODS.get(request.method)
         policy = self.cache_for(request.method) if spec is not None and spec.cacheable else None
@@ -333,7 +336,7 @@ class Server(Registry):
             InvalidRequestState: the `requestState` was tampered with, expired, or made for
                 another request (-32602).
         """
-        if request.era is Era.LEGACY:
+        if request.era is _LEGACY:
             return run(Context(self, session, request))
         return self._with_modern_asks(session, request, run)
 
