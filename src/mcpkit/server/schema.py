@@ -1,8 +1,9 @@
 """Schemas from type hints: a Python function seen as a tool's input and output schemas.
 
 Layer: server. `FunctionSignature.from_function` reads a function once, at registration,
-and builds all a call needs: the JSON Schemas, a pydantic model that validates and converts
-arguments, a `TypeAdapter` that serializes the result. Nothing is rebuilt per call. It knows
+and builds all a call needs: the JSON Schemas (the input schema from a pydantic model of the
+parameters), a validator that validates and converts arguments (the same parameters as a
+TypedDict), a `TypeAdapter` that serializes the result. Nothing is rebuilt per call. It knows
 no transport or session (`tools.py` makes the calls, `content.py` the result blocks), and
 `mcpkit.protocol` must never import it: it loads pydantic.
 
@@ -51,12 +52,13 @@ import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import NoneType, UnionType
-from typing import Annotated, Any, Final, Union, cast, final, get_args, get_origin
+from typing import Annotated, Any, Final, NotRequired, Union, cast, final, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
 from pydantic.errors import PydanticUserError
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue, JsonSchemaWarningKind
-from pydantic_core import ErrorDetails, PydanticSerializationError
+from pydantic_core import ErrorDetails, PydanticSerializationError, SchemaValidator
+from typing_extensions import TypedDict  # (pydantic needs this one before Python 3.12)
 
 from mcpkit.protocol.errors import ToolError
 from mcpkit.server.content import CONTENT_TYPES
@@ -121,8 +123,10 @@ class FunctionSignature:
     output_schema: dict[str, Any] | None
     wraps_result: bool
     context_param: str | None
-    _arguments: type[BaseModel] = field(repr=False)
-    _fields: dict[str, str] = field(repr=False)  # model field -> parameter name
+    _arguments: SchemaValidator = field(repr=False)  # validates into the kwargs dict
+    _params: frozenset[str] = field(repr=False)
+    _defaults: dict[str, Any] = field(repr=False)  # parameter -> its (hashable) default
+    _fresh: dict[str, Any] = field(repr=False)  # parameter -> a default copied for each call
     _output: TypeAdapter[Any] | None = field(repr=False)
 
     @classmethod
@@ -154,19 +158,21 @@ class FunctionSignature:
             raise TypeError(f"cannot resolve the type hints of {name}(): {exc}") from exc
         params, context_param = _split_parameters(name, signature, context_type, skip)
         description, arg_docs = parse_docstring(inspect.getdoc(fn))
-        arguments = _arguments_model(name, params)
+        defaulted = [param for param in params if param.default is not param.empty]
         output, output_schema, wraps = _output_schema(
             name, signature.return_annotation, structured_output
         )
         return cls(
             name=name,
             description=description,
-            input_schema=_input_schema(arguments, params, arg_docs),
+            input_schema=_input_schema(_arguments_model(name, params), params, arg_docs),
             output_schema=output_schema,
             wraps_result=wraps,
             context_param=context_param,
-            _arguments=arguments,
-            _fields={f"p{index}": param.name for index, param in enumerate(params)},
+            _arguments=_arguments_validator(name, params),
+            _params=frozenset(param.name for param in params),
+            _defaults={p.name: p.default for p in defaulted if _hashable(p.default)},
+            _fresh={p.name: p.default for p in defaulted if not _hashable(p.default)},
             _output=output,
         )
 
@@ -179,16 +185,19 @@ class FunctionSignature:
         Raises:
             InvalidArguments: an argument is missing or does not fit its type.
         """
-        try:  # the validator itself: `model_validate` is a Python wrapper around it
-            parsed = self._arguments.__pydantic_validator__.validate_python(arguments)
+        try:
+            kwargs: dict[str, Any] = self._arguments.validate_python(arguments)
         except ValidationError as exc:
-            known = set(self._fields.values())
             names = arguments if isinstance(arguments, Mapping) else ()
-            ignored = sorted(str(key) for key in names if key not in known)
+            ignored = sorted(str(key) for key in names if key not in self._params)
             problems = [_problem(detail) for detail in exc.errors()]
             raise InvalidArguments(problems, ignored=ignored) from exc
-        values = parsed.__dict__  # (a model's fields live there)
-        return {param: values[name] for name, param in self._fields.items()}
+        if self._defaults:
+            kwargs = {**self._defaults, **kwargs}
+        for name, default in self._fresh.items():  # (pydantic's rule: unhashable is copied)
+            if name not in kwargs:
+                kwargs[name] = copy.deepcopy(default)
+        return kwargs
 
     def serialize_output(self, value: Any) -> Any:
         """The structured content for a return value: JSON-able, wrapped per `wraps_result`.
@@ -257,7 +266,35 @@ def _mentions_class(annotation: Any, cls: type) -> bool:
     return isinstance(hint, type) and issubclass(hint, cls)
 
 
+def _arguments_validator(name: str, params: Sequence[inspect.Parameter]) -> SchemaValidator:
+    """What `validate` runs: the parameters as a TypedDict, so that a call's arguments are
+    validated straight into its kwargs (five times cheaper than the model of the schema,
+    whose instance would then be renamed back field by field: it ran on every call).
+
+    The same hints, each under its parameter's name (the alias pins the key, as in the
+    model); a parameter with a default may be left out (`validate` fills the default in)."""
+    fields: dict[str, Any] = {}
+    for param in params:
+        hint = Any if param.annotation is param.empty else param.annotation
+        hint = cast(Any, Annotated)[hint, Field(alias=param.name)]
+        fields[param.name] = hint if param.default is param.empty else NotRequired[hint]
+    typed = cast(Any, TypedDict)(f"{name}_arguments", fields)
+    try:
+        return TypeAdapter(typed).validator  # type: ignore[return-value]
+    except PydanticUserError as exc:
+        raise TypeError(f"cannot build a schema for the parameters of {name}(): {exc}") from exc
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
 def _arguments_model(name: str, params: Sequence[inspect.Parameter]) -> type[BaseModel]:
+    """The parameters as a model: what the input schema is generated from."""
     # Fields are named p0, p1, ... with the parameter name as alias, so that any parameter
     # name (`json`, `schema`, `_private`) works without clashing with BaseModel's attributes.
     fields: dict[str, Any] = {}
