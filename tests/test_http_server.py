@@ -487,6 +487,31 @@ async def test_origin_and_host_checks(headers: dict[str, str], status: int) -> N
         assert response.status_code == status
 
 
+async def test_host_and_origin_verdicts_hold_request_after_request() -> None:
+    """The app remembers each (Host, Origin, bound address) verdict: the same app still
+    tells a good pair from a bad one every time, and a client inventing Hosts gets each
+    refused without growing the memo past its cap."""
+    async with serving() as ep:
+        message = modern("tools/list")
+        base = {k.replace("_", "-"): v for k, v in modern_headers(message).items()}
+        cases = [
+            ({}, 200),
+            ({"origin": "https://evil.example"}, 403),
+            ({"host": "evil.example"}, 421),
+            ({"origin": "http://localhost:3000"}, 200),
+        ]
+        for _ in range(2):
+            for extra, status in cases:
+                response = await ep.client.post("/mcp", json=message, headers=base | extra)
+                assert response.status_code == status, extra
+        for n in range(300):
+            invented = base | {"host": f"rebind-{n}.example"}
+            response = await ep.client.post("/mcp", json=message, headers=invented)
+            assert response.status_code == 421
+        assert len(ep.app._verdicts) <= 256
+        assert (await ep.client.post("/mcp", json=message, headers=base)).status_code == 200
+
+
 async def test_allowed_origins_setting() -> None:
     async with serving(allowed_origins=["https://app.example"]) as ep:
         message = modern("tools/list")

@@ -167,6 +167,7 @@ class MCPHTTPApp:
             messages_path=settings.messages_path or "",
             keepalive=settings.sse_keepalive,
         )
+        self._verdicts: dict[tuple[str, str | None, str], tuple[int, bytes] | None] = {}
         # path (trailing slash stripped) → endpoint; the MCP endpoint wins a tie
         self._routes: dict[str, str] = {}
         if settings.sse_path is not None and settings.messages_path is not None:
@@ -298,13 +299,24 @@ class MCPHTTPApp:
         return send_empty(send, 405, [(b"allow", b"GET, POST, DELETE")])
 
     def _refusal(self, scope: Scope, headers: dict[str, str]) -> tuple[int, bytes] | None:
-        """Host (DNS rebinding) and Origin checks, before anything else happens."""
+        """Host (DNS rebinding) and Origin checks, before anything else happens. Verdicts
+        are remembered per Host, Origin and bound address: every request asks them, about
+        the same few (and a client inventing Hosts cannot grow the memo past its cap)."""
         host = headers.get("host", "")
-        bound = scope.get("server") or ("", None)
-        loopback = is_loopback(str(bound[0])) if bound[0] else True
+        origin = headers.get("origin")
+        bound = scope.get("server")
+        key = (host, origin, str(bound[0]) if bound and bound[0] else "")
+        if key in self._verdicts:
+            return self._verdicts[key]
+        verdict = self._judge(*key)
+        if len(self._verdicts) < _VERDICTS_KEPT:
+            self._verdicts[key] = verdict
+        return verdict
+
+    def _judge(self, host: str, origin: str | None, bound: str) -> tuple[int, bytes] | None:
+        loopback = is_loopback(bound) if bound else True
         if not host_allowed(host, self.settings.allowed_hosts, loopback_bind=loopback):
             return 421, error_body(INVALID_REQUEST, f"Host {host!r} is not allowed")
-        origin = headers.get("origin")
         if origin is not None and not origin_allowed(origin, host, self.settings.allowed_origins):
             return 403, error_body(INVALID_REQUEST, f"Origin {origin!r} is not allowed")
         return None
@@ -385,6 +397,8 @@ def _message(body: bytes) -> dict[str, Any] | bytes:
 
 
 _decode = msgspec.json.Decoder().decode
+
+_VERDICTS_KEPT: Final = 256
 
 
 def _too_large(limit: int) -> bytes:

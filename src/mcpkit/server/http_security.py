@@ -11,7 +11,6 @@ loopback Hosts are served, and an Origin must be a loopback origin or the server
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 from collections.abc import Collection
 from typing import Final
@@ -22,10 +21,8 @@ __all__ = ["LOOPBACK_NAMES", "host_allowed", "is_loopback", "origin_allowed", "s
 LOOPBACK_NAMES: Final = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 
 
-@functools.lru_cache(maxsize=64)
 def is_loopback(address: str) -> bool:
-    """Whether a bind address (or host name) is loopback-only (remembered: it is asked on
-    every request, about the few addresses a server is bound to)."""
+    """Whether a bind address (or host name) is loopback-only."""
     if address.lower() == "localhost":
         return True
     try:
@@ -51,17 +48,6 @@ def host_allowed(host: str, allowed: Collection[str] | None, *, loopback_bind: b
     `allowed` entries are `name` (any port) or `name:port`; `"*"` allows everything. With no
     list, a loopback bind serves only loopback names and any other bind serves every Host.
     """
-    if allowed is None:  # the default, asked on every request about the same few Hosts
-        return _host_allowed_by_default(host, loopback_bind)
-    return _host_allowed(host, allowed, loopback_bind=loopback_bind)
-
-
-@functools.lru_cache(maxsize=256)
-def _host_allowed_by_default(host: str, loopback_bind: bool) -> bool:
-    return _host_allowed(host, None, loopback_bind=loopback_bind)
-
-
-def _host_allowed(host: str, allowed: Collection[str] | None, *, loopback_bind: bool) -> bool:
     name, port = split_host(host)
     if allowed is None:
         return name in LOOPBACK_NAMES if loopback_bind else True

@@ -149,16 +149,17 @@ class Server(Registry):
         """The capabilities as a struct and as plain data, rebuilt only when what they
         depend on changes (dispatch consults them on every request)."""
         key = (
-            bool(self.tools),
-            bool(self.prompts),
-            bool(self.resources or self.templates),
-            bool(self.completers),
+            not self.tools,
+            not self.prompts,
+            not (self.resources or self.templates),
+            not self.completers,
             tuple(self.extensions),
         )
-        if self._caps_cache is None or self._caps_cache[0] != key:
+        cache = self._caps_cache
+        if cache is None or cache[0] != key:
             caps = self._build_capabilities()
-            self._caps_cache = (key, caps, msgspec.to_builtins(caps))
-        return self._caps_cache[1], self._caps_cache[2]
+            cache = self._caps_cache = (key, caps, msgspec.to_builtins(caps))
+        return cache[1], cache[2]
 
     def _build_capabilities(self) -> ServerCapabilities:
         caps: dict[str, Any] = {"logging": {}}
@@ -282,8 +283,13 @@ class Server(Registry):
         if custom is not None:
             return self._stamped(request, custom(session, request))
         spec = METHODS.get(request.method)
-        caps = self._capabilities()[1]
-        if spec is not None and spec.capability and not has_capability(caps, spec.capability[:1]):
+        # (the top level only, a key of the capabilities built here: a sub-capability such
+        # as `resources.subscribe` is its handler's to check)
+        if (
+            spec is not None
+            and spec.capability
+            and spec.capability[0] not in self._capabilities()[1]
+        ):
             raise MethodNotFound(f"method not found: {request.method} (not offered by this server)")
         pending = handlers.handler_for(request.method)(self, session, request)
         if request.era is _LEGACY:
