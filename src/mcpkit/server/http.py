@@ -50,6 +50,7 @@ from mcpkit.server.http_auth import Guard
 from mcpkit.server.http_legacy import LegacyEndpoint, SSEOptions
 from mcpkit.server.http_modern import ModernEndpoint
 from mcpkit.server.http_responses import (
+    Message,
     Receive,
     Scope,
     Send,
@@ -176,10 +177,11 @@ class MCPHTTPApp:
         self._routes[settings.path.rstrip("/")] = _MCP
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
-        elif scope["type"] == "http":
+        kind = scope["type"]
+        if kind == "http":
             await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
 
     async def aclose(self) -> None:
         """End every session and the server's lifespan (needed only without ASGI lifespan)."""
@@ -324,9 +326,17 @@ class MCPHTTPApp:
     async def _post(
         self, scope: Scope, headers: dict[str, str], receive: Receive, send: Send
     ) -> None:
-        body = await self._body(headers, receive, send)
-        if body is None:
-            return
+        first = await receive()
+        body: bytes = first.get("body", b"")
+        if (  # anything but the usual lone chunk within the limit: read it all, check it
+            first.get("more_body", False)
+            or first["type"] != "http.request"
+            or len(body) > self.settings.max_body
+        ):
+            whole = await self._body(headers, receive, send, first)
+            if whole is None:
+                return
+            body = whole
         message = _message(body)
         if not isinstance(message, dict):
             await send_json(send, 400, message)
@@ -338,9 +348,15 @@ class MCPHTTPApp:
         else:
             await self._legacy.post(message, body, headers, (receive, send))
 
-    async def _body(self, headers: dict[str, str], receive: Receive, send: Send) -> bytes | None:
-        """The whole request body; None once answered 413, or when the client left mid-body
-        (nobody to answer)."""
+    async def _body(
+        self,
+        headers: dict[str, str],
+        receive: Receive,
+        send: Send,
+        first: Message | None = None,
+    ) -> bytes | None:
+        """The whole request body (`first`: its first message, if already received); None
+        once answered 413, or when the client left mid-body (nobody to answer)."""
         limit = self.settings.max_body
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
@@ -349,7 +365,8 @@ class MCPHTTPApp:
         chunks: list[bytes] = []
         size = 0
         while True:
-            message = await receive()
+            message = first if first is not None else await receive()
+            first = None
             if message["type"] == "http.disconnect":
                 return None
             chunk = message.get("body", b"")
@@ -406,8 +423,8 @@ def _too_large(limit: int) -> bytes:
 
 
 def _route_path(scope: Scope) -> str:
-    path = str(scope.get("path", ""))
-    root = str(scope.get("root_path", ""))
+    path: str = scope.get("path", "")
+    root: str = scope.get("root_path", "")
     return path[len(root) :] if root and path.startswith(root) else path
 
 
