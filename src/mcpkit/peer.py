@@ -100,9 +100,8 @@ class _Deadlines:
         self._timer: asyncio.TimerHandle | None = None
         self._at = math.inf
 
-    def extend(self, waiter: _Waiter) -> None:
+    def extend(self, waiter: _Waiter, loop: asyncio.AbstractEventLoop) -> None:
         """(Re)start `waiter`'s deadline: `idle` from now, never past its cap."""
-        loop = asyncio.get_running_loop()
         waiter.deadline = min(loop.time() + waiter.idle, waiter.cap_deadline)
         if waiter.deadline < self._at:
             self._arm(loop, waiter.deadline)
@@ -183,6 +182,7 @@ class Peer:
         self._backlog: deque[Event | TransportError] = deque()
         self._backlog_busy = False  # the drain task is in a handler right now
         self._backlog_waiter: asyncio.Future[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # see `_running_loop`
         self._pushing_paused = False
 
     async def run(self) -> None:
@@ -268,6 +268,14 @@ class Peer:
                 self._queue(events[index:])
                 return
 
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        """The loop this peer runs on, asked once: on Python 3.11 every
+        `asyncio.get_running_loop()` (and `current_task()`) is a getpid() syscall, and each
+        request asked it once or twice."""
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+        return self._loop
+
     def _queue(self, items: list[Event] | list[TransportError]) -> None:
         self._backlog.extend(items)
         waiter = self._backlog_waiter
@@ -331,7 +339,7 @@ class Peer:
         elif type(event) is RequestReceived:
             # a plain asyncio task, not a task-group child: spawning one is a
             # fraction of the cost, and `_stop_handlers` keeps the structure
-            task = asyncio.get_running_loop().create_task(self._serve_in_task(event))
+            task = self._running_loop().create_task(self._serve_in_task(event))
             self._handlers[event.id] = task
         elif type(event) is CancelReceived:
             handler = self._handlers.get(event.request_id)
@@ -346,7 +354,7 @@ class Peer:
         waiter = self._waiters.get(event.request_id)
         if waiter is None:
             return
-        self._deadlines.extend(waiter)
+        self._deadlines.extend(waiter, self._running_loop())
         if waiter.on_progress is not None:
             maybe = waiter.on_progress(event)
             if maybe is not None:
@@ -385,7 +393,7 @@ class Peer:
 
     def _served_here(self, event: RequestReceived) -> RequestReceived:
         """Make the current task the handler of `event` (so a cancellation reaches it)."""
-        task = asyncio.current_task()
+        task = asyncio.current_task(self._running_loop())
         assert task is not None
         self._handlers[event.id] = task
         return event
@@ -482,7 +490,7 @@ class Peer:
             raise self.closed
         token = next(self._progress_tokens) if on_progress else None
         rid, frame = self.connection.send_request(method, params, meta=meta, progress_token=token)
-        loop = asyncio.get_running_loop()
+        loop = self._running_loop()
         waiter = self._waiters[rid] = _Waiter(loop.create_future(), on_progress)
         if on_sent is not None:
             on_sent(rid)
@@ -495,7 +503,7 @@ class Peer:
             waiter.idle = timeout or self.timeout
             cap = max_timeout or self.max_timeout
             waiter.cap_deadline = loop.time() + cap
-            self._deadlines.extend(waiter)
+            self._deadlines.extend(waiter, loop)
             try:  # (the wait is inline: every coroutine frame is crossed again on wake-up)
                 await waiter.done
             except asyncio.CancelledError:  # the caller was cancelled: tell the peer
