@@ -144,7 +144,7 @@ class _Body:
                 return None
             if self.error is not None:
                 raise self.error
-            self._waiter = asyncio.get_running_loop().create_future()
+            self._waiter = self._connection.loop.create_future()
             await self._waiter
         chunk = self._chunks.popleft()
         self._buffered -= len(chunk)
@@ -159,6 +159,9 @@ class _Connection(asyncio.Protocol):
 
     def __init__(self, origin: _Origin) -> None:
         self.origin = origin
+        # (made by the loop's connection factory; asked once: on Python 3.11 each
+        # `get_running_loop()` is a getpid() syscall)
+        self.loop = asyncio.get_running_loop()
         self.transport: asyncio.Transport | None = None
         self.alive = True
         self.reused = False
@@ -241,9 +244,9 @@ class _Connection(asyncio.Protocol):
     async def exchange(self, head: bytes, body: bytes | None) -> None:
         """Write one request and wait for its response head."""
         assert self.transport is not None
-        loop = asyncio.get_running_loop()
         self._parser = httptools.HttpResponseParser(self)
-        self._head, self._received, self.body, self.headers = loop.create_future(), False, None, {}
+        self._head = self.loop.create_future()
+        self._received, self.body, self.headers = False, None, {}
         self._raw_headers = []
         self.transport.write(head + body if body else head)
         await self._head
