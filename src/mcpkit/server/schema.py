@@ -123,7 +123,7 @@ class FunctionSignature:
     output_schema: dict[str, Any] | None
     wraps_result: bool
     context_param: str | None
-    _arguments: SchemaValidator = field(repr=False)  # validates into the kwargs dict
+    _arguments: _ArgumentsValidator = field(repr=False)
     _params: frozenset[str] = field(repr=False)
     _defaults: dict[str, Any] = field(repr=False)  # parameter -> its (hashable) default
     _fresh: dict[str, Any] = field(repr=False)  # parameter -> a default copied for each call
@@ -169,7 +169,7 @@ class FunctionSignature:
             output_schema=output_schema,
             wraps_result=wraps,
             context_param=context_param,
-            _arguments=_arguments_validator(name, params),
+            _arguments=_ArgumentsValidator(name, params),
             _params=frozenset(param.name for param in params),
             _defaults={p.name: p.default for p in defaulted if _hashable(p.default)},
             _fresh={p.name: p.default for p in defaulted if not _hashable(p.default)},
@@ -186,7 +186,7 @@ class FunctionSignature:
             InvalidArguments: an argument is missing or does not fit its type.
         """
         try:
-            kwargs: dict[str, Any] = self._arguments.validate_python(arguments)
+            kwargs = self._arguments.validate(arguments)
         except ValidationError as exc:
             names = arguments if isinstance(arguments, Mapping) else ()
             ignored = sorted(str(key) for key in names if key not in self._params)
@@ -266,23 +266,43 @@ def _mentions_class(annotation: Any, cls: type) -> bool:
     return isinstance(hint, type) and issubclass(hint, cls)
 
 
-def _arguments_validator(name: str, params: Sequence[inspect.Parameter]) -> SchemaValidator:
-    """What `validate` runs: the parameters as a TypedDict, so that a call's arguments are
-    validated straight into its kwargs (five times cheaper than the model of the schema,
-    whose instance would then be renamed back field by field: it ran on every call).
+@final
+class _ArgumentsValidator:
+    """What `FunctionSignature.validate` runs: the parameters as a TypedDict, so that a
+    call's arguments are validated straight into its kwargs (five times cheaper than the
+    model of the schema, whose instance would then be renamed back field by field).
 
     The same hints, each under its parameter's name (the alias pins the key, as in the
-    model); a parameter with a default may be left out (`validate` fills the default in)."""
-    fields: dict[str, Any] = {}
-    for param in params:
-        hint = Any if param.annotation is param.empty else param.annotation
-        hint = cast(Any, Annotated)[hint, Field(alias=param.name)]
-        fields[param.name] = hint if param.default is param.empty else NotRequired[hint]
-    typed = cast(Any, TypedDict)(f"{name}_arguments", fields)
-    try:
-        return TypeAdapter(typed).validator  # type: ignore[return-value]
-    except PydanticUserError as exc:
-        raise TypeError(f"cannot build a schema for the parameters of {name}(): {exc}") from exc
+    model); a parameter with a default may be left out (`validate` fills the default in).
+    Built at the first call: registering a tool should not pay ~1 ms for a validator that
+    may never run (the model, built at registration, has already vetted the hints)."""
+
+    __slots__ = ("_name", "_params", "_validator")
+
+    def __init__(self, name: str, params: Sequence[inspect.Parameter]) -> None:
+        self._name = name
+        self._params = tuple(params)
+        self._validator: SchemaValidator | None = None
+
+    def validate(self, arguments: Any) -> dict[str, Any]:
+        """The validated arguments (raises pydantic's `ValidationError`)."""
+        if self._validator is None:
+            self._validator = self._build()
+        result: dict[str, Any] = self._validator.validate_python(arguments)
+        return result
+
+    def _build(self) -> SchemaValidator:
+        fields: dict[str, Any] = {}
+        for param in self._params:
+            hint = Any if param.annotation is param.empty else param.annotation
+            hint = cast(Any, Annotated)[hint, Field(alias=param.name)]
+            fields[param.name] = hint if param.default is param.empty else NotRequired[hint]
+        typed = cast(Any, TypedDict)(f"{self._name}_arguments", fields)
+        try:
+            return TypeAdapter(typed).validator  # type: ignore[return-value]
+        except PydanticUserError as exc:
+            reason = f"cannot build a schema for the parameters of {self._name}(): {exc}"
+            raise TypeError(reason) from exc
 
 
 def _hashable(value: Any) -> bool:
