@@ -3,9 +3,9 @@
 Layer: server. `FunctionSignature.from_function` reads a function once, at registration,
 and builds all a call needs: the JSON Schemas (the input schema from a pydantic model of the
 parameters), a validator that validates and converts arguments (the same parameters as a
-TypedDict), a `TypeAdapter` that serializes the result. Nothing is rebuilt per call. It knows
-no transport or session (`tools.py` makes the calls, `content.py` the result blocks), and
-`mcpkit.protocol` must never import it: it loads pydantic.
+TypedDict, built at the tool's first call), a `TypeAdapter` that serializes the result.
+Nothing is rebuilt per call. It knows no transport or session (`tools.py` makes the calls,
+`content.py` the result blocks), and `mcpkit.protocol` must never import it: it loads pydantic.
 
 Input schema (JSON Schema 2020-12, `type: object`):
 
