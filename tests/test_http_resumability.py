@@ -190,6 +190,23 @@ async def test_idle_get_stream_gets_keepalive_comments() -> None:
                         break
 
 
+async def test_a_long_post_stream_gets_keepalive_comments_then_its_answer() -> None:
+    """A POST's SSE stream idle for longer than the keep-alive gets `: ping` comments while
+    its request runs (proxies close silent streams), then the response, then its end."""
+    async with serving(sse_keepalive=0.05) as ep:
+        sid = await open_session(ep)
+        response = await ep.client.post(
+            "/mcp",
+            content=call(8, "slow", {"seconds": 0.3}),
+            headers=heads(sid, accept=ACCEPT_BOTH),
+        )
+        found = events(response.text)
+        pings = [e for e in found if ":" in e]
+        assert len(pings) >= 2 and found[0]["data"] == "" and ":" not in found[-1]
+        assert json.loads(found[-1]["data"])["result"]["content"][0]["text"] == "slept"
+        assert not ep.app.sessions.sessions[sid].busy
+
+
 async def test_memory_store_bounds_and_ids() -> None:
     store = MemoryEventStore(max_events=3, max_streams=2)
     assert isinstance(store, EventStore)

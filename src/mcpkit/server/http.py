@@ -346,7 +346,7 @@ class MCPHTTPApp:
         if self._is_modern(message, headers):
             await self._modern.post(message, body, headers, receive, send)
         else:
-            await self._legacy.post(message, body, headers, (receive, send))
+            await self._legacy.post(message, body, headers, send)
 
     async def _body(
         self,

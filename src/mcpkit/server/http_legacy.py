@@ -18,6 +18,7 @@ everything on the resumed stream.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -27,12 +28,12 @@ from mcpkit.auth.caller import current_access, principal_of
 from mcpkit.protocol.context import PROGRESS_TOKEN
 from mcpkit.protocol.errors import INTERNAL_ERROR, INVALID_REQUEST, TransportError
 from mcpkit.server.http_responses import (
-    WATCH_AFTER,
     Receive,
     Send,
     error_body,
     send_empty,
     send_json,
+    sse_ping,
     sse_priming,
     start_sse,
 )
@@ -82,10 +83,9 @@ class LegacyEndpoint:
         message: dict[str, Any],
         body: bytes,
         headers: dict[str, str],
-        streams: tuple[Receive, Send],
+        send: Send,
     ) -> Awaitable[None]:
         """Answer a POST (await what this returns: the chosen answer's own coroutine)."""
-        receive, send = streams
         if message.get("method") == "initialize" and "id" in message:
             return self._initialize(message, body, send)
         session = self._session(headers)
@@ -96,7 +96,7 @@ class LegacyEndpoint:
             # JSON mode still streams a request that asked for progress: its notifications
             # belong on its own stream, and the GET stream would race the JSON answer
             sse = wants_sse and (not self.json_response or _wants_progress(message))
-            return self._request(session, message, body, sse, (receive, send))
+            return self._request(session, message, body, sse, send)
         return self._accept(session, body, send)
 
     async def _accept(self, session: LegacySession, body: bytes, send: Send) -> None:
@@ -154,23 +154,15 @@ class LegacyEndpoint:
         log: EventLog,
         cursor: str,
         streams: tuple[Receive, Send],
-        watch_after: float = 0.0,
     ) -> None:
-        """Write the log from `cursor` until it ends or the client leaves, then end. A GET
-        watches for the client's leaving at once (a client reconnecting right after must
-        find the stream released); a POST's own stream after `WATCH_AFTER` (most requests
-        end well within it, and a watcher per POST cost more than its handler)."""
+        """Write the log from `cursor` until it ends or the client leaves, then end (a GET:
+        the client's leaving is watched for at once, so that a client reconnecting right
+        after finds the stream released)."""
         receive, send = streams
         delivered = session.delivered_on_get if log is session.get_log else None
+        keepalive = self.sse.keepalive
         await follow_until_disconnect(
-            session.store,
-            log,
-            cursor,
-            receive,
-            send,
-            keepalive=self.sse.keepalive,
-            delivered=delivered,
-            watch_after=watch_after,
+            session.store, log, cursor, receive, send, keepalive=keepalive, delivered=delivered
         )
         await send(_END)
 
@@ -230,24 +222,13 @@ class LegacyEndpoint:
         message: dict[str, Any],
         body: bytes,
         sse: bool,
-        streams: tuple[Receive, Send],
+        send: Send,
     ) -> None:
-        receive, send = streams
-        if sse:  # its log outlives this response (resumable)
-            params = message.get("params")
-            meta = params.get("_meta") if isinstance(params, dict) else None
-            token = meta.get(PROGRESS_TOKEN) if isinstance(meta, dict) else None
-            post = PostStream(message["id"], sse=True, progress_token=token)
-            primed = await session.open_post(post)
-            assert primed is not None
-            try:  # served in the background: the server may close this stream early
-                # (served without an answer, i.e. cancelled: the stream ends there)
-                session.spawn_feed(body, then=lambda: session.close_post(post))
-            except TransportError:
-                session.close_post(post)
-                await send_json(send, 404, error_body(INVALID_REQUEST, "session ended"))
-                return
-            await self._stream(session, message, post.log, primed, (receive, send))
+        if session.ended:
+            await send_json(send, 404, error_body(INVALID_REQUEST, "session ended"))
+            return
+        if sse:
+            await self._stream(session, message, body, send)
             return
         try:  # a JSON POST: served right here, in this request's task; its answer is ours
             response = await session.answer(body)
@@ -260,22 +241,48 @@ class LegacyEndpoint:
             await send_json(send, 200, response, _session_header(session))
 
     async def _stream(
-        self,
-        session: LegacySession,
-        message: dict[str, Any],
-        log: EventLog,
-        primed: str,
-        streams: tuple[Receive, Send],
+        self, session: LegacySession, message: dict[str, Any], body: bytes, send: Send
     ) -> None:
-        """The priming event, then related messages and the response as SSE events. Under
-        SSE polling the stream ends after priming; the client resumes it with a GET."""
-        receive, send = streams
+        """An SSE POST, served right here as a JSON one is: the priming event, then what
+        the server sends about the request and at last its response, each stored (the
+        stream is resumable) and written on. Under SSE polling the response ends after
+        priming and the client resumes the stream with a GET. Either way the request is
+        served to its end, read or not (a disconnect is not a cancellation); a cancelled
+        one ends its stream without a response."""
+        params = message.get("params")
+        meta = params.get("_meta") if isinstance(params, dict) else None
+        token = meta.get(PROGRESS_TOKEN) if isinstance(meta, dict) else None
+        post = PostStream(message["id"], sse=True, progress_token=token)
+        primed = await session.open_post(post)
+        assert primed is not None
         await start_sse(send, _session_header(session))
         await send(sse_priming(primed, self.sse.retry_ms))
         if self.sse.poll(message):
             await send(_END)
-            return
-        await self._follow(session, log, primed, (receive, send), WATCH_AFTER)
+        else:
+            post.writer = send
+        loop = asyncio.get_running_loop()
+        pinging: list[asyncio.Task[None]] = []  # a long request's keep-alive comments
+        timer = loop.call_later(
+            self.sse.keepalive, lambda: pinging.append(loop.create_task(self._ping(session, post)))
+        )
+        try:
+            reply = await session.answer(body)
+        except TransportError:  # the session ended, and the stream with it
+            reply = None
+        finally:
+            timer.cancel()
+            for task in pinging:
+                task.cancel()
+        if reply is not None:
+            await session.emit(post, reply)
+        session.close_post(post)
+        await session.write(post, _END, last=True)
+
+    async def _ping(self, session: LegacySession, post: PostStream) -> None:
+        while True:
+            await session.write(post, sse_ping())
+            await asyncio.sleep(self.sse.keepalive)
 
 
 def _wants_progress(message: dict[str, Any]) -> bool:

@@ -90,10 +90,10 @@ async def finish_unless_disconnected(
 
     The work runs inline and the watcher is a plain asyncio task (an anyio task group
     with a second task costs more than a small handler does), started after `watch_after`
-    seconds: a single request (and a POST's own SSE stream) passes `WATCH_AFTER`, as most
-    end well within it and a watcher started, stepped and cancelled for each cost more than
-    the handler (a client that leaves is noticed that much later); a GET stream starts it
-    at once, so that a client reconnecting right after leaving finds the stream released."""
+    seconds: a single request (a modern POST) passes `WATCH_AFTER`, as most end well within
+    it and a watcher started, stepped and cancelled for each cost more than the handler (a
+    client that leaves is noticed that much later); a GET stream starts it at once, so that
+    a client reconnecting right after leaving finds the stream released."""
     main = asyncio.current_task()
     assert main is not None
     loop = asyncio.get_running_loop()

@@ -19,9 +19,10 @@ basic/transports, "MUST NOT broadcast"):
 
 Every stream is resumable (`http_streams.py`): what goes to an SSE POST or to the GET stream
 is stored in the `EventStore` with an event id first, then written to whatever HTTP response
-follows that stream. An SSE POST stays a routing target until its response is stored, even
-after its HTTP response broke or the server closed it (SSE polling); the client picks the
-rest up with `GET` + `Last-Event-ID`. While no GET stream is open its events wait in the
+follows that stream (an SSE POST's own response is written to directly, by `emit`, in store
+order). An SSE POST stays a routing target until its response is stored, even after its
+HTTP response broke or the server closed it (SSE polling); the client picks the rest up
+with `GET` + `Last-Event-ID`. While no GET stream is open its events wait in the
 store; the next GET starts after the last one delivered (the store's bounds apply).
 
 Idle sessions (no request for `ttl` seconds and no stream open) are reclaimed by `reap`,
@@ -36,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -47,6 +49,7 @@ import msgspec
 
 from mcpkit.protocol.errors import ClosedError
 from mcpkit.server.http_exchange import Envelope, envelope
+from mcpkit.server.http_responses import Message, Send, sse_event
 from mcpkit.server.http_streams import EventLog
 from mcpkit.stores.events import EventStore, MemoryEventStore
 
@@ -54,6 +57,8 @@ if TYPE_CHECKING:
     from mcpkit.server.server import Attachment, Server
 
 __all__ = ["LegacySession", "PostStream", "ServedSession", "SessionManager"]
+
+_log = logging.getLogger("mcpkit.server")
 
 _KEEP_DONE_LOGS: Final = 256  # finished POST streams a session still lets clients resume
 _TO_GET_STREAM: Final = frozenset(
@@ -70,14 +75,17 @@ _TO_GET_STREAM: Final = frozenset(
 @dataclass(eq=False)
 class PostStream:
     """One POST waiting for its response; `sse` POSTs also take related messages, into
-    their `log`. A JSON POST only ever gets its response: `response` (None if the session
-    ended first)."""
+    their `log`, and while `writer` is set (the POST's own SSE response) onto it too. A JSON
+    POST only ever gets its response: `response` (None if the session ended first)."""
 
     request_id: Any
     sse: bool
     progress_token: Any = None
     log: EventLog = field(default_factory=EventLog)
     response: asyncio.Future[bytes | None] = field(init=False)
+    writer: Send | None = None
+    # one event stored and written at a time, so the response carries them in id order
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def __post_init__(self) -> None:
         self.response = asyncio.get_running_loop().create_future()
@@ -168,26 +176,21 @@ class ServedSession:
             task.uncancel()
             raise ClosedError("the HTTP session has ended") from None
 
-    def spawn_feed(self, frame: bytes, then: Callable[[], None] | None = None) -> None:
+    def spawn_feed(self, frame: bytes) -> None:
         """`feed` in the background: for a request whose answer outlives its HTTP request
-        (an SSE POST the server may close early, the old transport's 202). `then` is
-        called once the frame has been served (whether or not it was answered)."""
+        (the 2024-11-05 transport's POST, answered 202: the answer goes on its GET stream)."""
         self._attached_or_fail()
         # A plain asyncio task, kept until done: an anyio task-group spawn cost more than
         # the whole request. It ends with the session: a request being served is one of
         # its connection's handlers (cancelled by `aclose`), one not yet begun finds the
         # session ended.
-        task = asyncio.get_running_loop().create_task(self._feed_quietly(frame, then))
+        task = asyncio.get_running_loop().create_task(self._feed_quietly(frame))
         self._feeds.add(task)
         task.add_done_callback(self._feeds.discard)
 
-    async def _feed_quietly(self, frame: bytes, then: Callable[[], None] | None) -> None:
-        try:
-            with contextlib.suppress(ClosedError):
-                await self.feed(frame)
-        finally:
-            if then is not None:
-                then()
+    async def _feed_quietly(self, frame: bytes) -> None:
+        with contextlib.suppress(ClosedError):
+            await self.feed(frame)
 
     async def _deliver(self, frame: bytes) -> None:
         """Take one frame the server sent (in the sending task)."""
@@ -263,6 +266,21 @@ class LegacySession(ServedSession):
         self._posts[_id_key(post.request_id)] = post
         return primed
 
+    async def emit(self, post: PostStream, frame: bytes) -> None:
+        """Store `frame` as the next event of an SSE POST's stream, and write it to the
+        POST's response while one is attached."""
+        async with post.lock:
+            event_id = await post.log.append(self.store, frame)
+            await _write(post, sse_event(frame, event_id))
+
+    async def write(self, post: PostStream, message: Message, *, last: bool = False) -> None:
+        """Write an ASGI message that is no event (a ping, the end) to the POST's response,
+        if one is attached; `last` detaches it after: later events only go to the store."""
+        async with post.lock:
+            await _write(post, message)
+            if last:
+                post.writer = None
+
     def close_post(self, post: PostStream) -> None:
         if self._posts.pop(_id_key(post.request_id), None) is not None and post.sse:
             self._done_logs.append(post.log.stream_id)  # still resumable, for a while
@@ -311,7 +329,7 @@ class LegacySession(ServedSession):
             return
         target = self._target(message)
         if target is not None and target.sse:
-            await target.log.append(self.store, frame)
+            await self.emit(target, frame)
             if message.method is None:
                 self.close_post(target)  # its response: the stream is complete
             return
@@ -338,6 +356,17 @@ class LegacySession(ServedSession):
         version = _decode_or(result, _Version).protocolVersion
         if isinstance(version, str):
             self.version = version
+
+
+async def _write(post: PostStream, message: Message) -> None:
+    """(Holding `post.lock`.) A response that cannot be written to any more is let go:
+    its client resumes from the store."""
+    if post.writer is not None:
+        try:
+            await post.writer(message)
+        except Exception as exc:  # (the ASGI server's own error for a response gone)
+            _log.debug("an SSE POST response was let go: %r", exc)
+            post.writer = None
 
 
 T = TypeVar("T", bound=msgspec.Struct)

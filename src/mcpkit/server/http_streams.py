@@ -140,9 +140,7 @@ async def follow_until_disconnect(
     *,
     keepalive: float,
     delivered: Callable[[str], None] | None = None,
-    watch_after: float = 0.0,
 ) -> None:
-    """`follow`, stopping early when the client goes away (the log lives on); the client's
-    leaving is watched for after `watch_after` seconds (`finish_unless_disconnected`)."""
+    """`follow`, stopping early when the client goes away (the log lives on)."""
     work = follow(store, log, cursor, send, keepalive=keepalive, delivered=delivered)
-    await finish_unless_disconnected(receive, work, watch_after=watch_after)
+    await finish_unless_disconnected(receive, work)
