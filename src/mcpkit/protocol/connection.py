@@ -19,7 +19,6 @@ How this works:
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
 from typing import Any, Final
 
 import msgspec
@@ -89,10 +88,9 @@ class _ResultKind(msgspec.Struct):
     result_type: str = msgspec.field(default="complete", name="resultType")
 
 
-@dataclass(slots=True)
-class _Batch:
-    waiting: set[RequestId] = field(default_factory=set)
-    replies: list[JSONRPCMessage] = field(default_factory=list)
+class _Batch(msgspec.Struct):
+    waiting: set[RequestId] = msgspec.field(default_factory=set)
+    replies: list[JSONRPCMessage] = msgspec.field(default_factory=list)
 
 
 class Connection:

@@ -8,8 +8,9 @@ reflection per message. Which versions define a method comes from the generated
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from typing import Any, Final
+
+import msgspec
 
 from mcpkit.protocol import types as t
 from mcpkit.protocol.types.versions import METHOD_VERSIONS
@@ -30,8 +31,7 @@ _S2C = Direction.SERVER_TO_CLIENT
 _BOTH = Direction.BOTH
 
 
-@dataclass(frozen=True, slots=True)
-class MethodSpec:
+class MethodSpec(msgspec.Struct, frozen=True):
     """What the protocol says about one method.
 
     `capability` is the path of the capability the *receiver* must have declared before

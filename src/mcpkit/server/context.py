@@ -9,7 +9,6 @@ legacy session (notifications, real server→client requests) and for a modern r
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, get_args
 
 import msgspec
@@ -46,8 +45,7 @@ _RANK: Final = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class ClientView:
+class ClientView(msgspec.Struct, frozen=True):
     """The client as a handler sees it. `info` is self-reported: for display and logs, never
     for security decisions (spec: basic/index)."""
 

@@ -9,7 +9,6 @@ list mixes strings (user messages), `PromptMessage`s, `(role, content)` pairs an
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -23,8 +22,7 @@ from mcpkit.server.tools import call_function
 __all__ = ["RegisteredPrompt", "get_prompt", "make_prompt", "messages_of"]
 
 
-@dataclass(frozen=True, slots=True)
-class RegisteredPrompt:
+class RegisteredPrompt(msgspec.Struct, frozen=True):
     prompt: Prompt
     function: Callable[..., Any]
     signature: FunctionSignature

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -33,24 +32,21 @@ from mcpkit.server.uri_template import UriTemplate
 __all__ = ["CachePolicy", "RegisteredResource", "RegisteredTemplate", "contents_of", "not_found"]
 
 
-@dataclass(frozen=True, slots=True)
-class CachePolicy:
+class CachePolicy(msgspec.Struct, frozen=True):
     """The caching hints of a modern result (spec: server/utilities/caching)."""
 
     ttl_ms: int = 0
     scope: str = "public"
 
 
-@dataclass(frozen=True, slots=True)
-class RegisteredResource:
+class RegisteredResource(msgspec.Struct, frozen=True):
     resource: Resource
     function: Callable[..., Any]
     signature: FunctionSignature
     cache: CachePolicy | None
 
 
-@dataclass(frozen=True, slots=True)
-class RegisteredTemplate:
+class RegisteredTemplate(msgspec.Struct, frozen=True):
     template: ResourceTemplate
     uri_template: UriTemplate
     function: Callable[..., Any]

@@ -50,10 +50,10 @@ import inspect
 import json
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from types import NoneType, UnionType
 from typing import Annotated, Any, Final, NotRequired, Union, cast, final, get_args, get_origin
 
+import msgspec
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
 from pydantic.errors import PydanticUserError
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue, JsonSchemaWarningKind
@@ -102,8 +102,7 @@ def _problem(detail: ErrorDetails) -> tuple[str, str]:
 
 
 @final
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FunctionSignature:
+class FunctionSignature(msgspec.Struct, frozen=True, kw_only=True):
     """A function seen as a tool: its schemas, and how its arguments and result are converted.
 
     Build it with `from_function`; the module docstring states the schema rules.
@@ -123,11 +122,11 @@ class FunctionSignature:
     output_schema: dict[str, Any] | None
     wraps_result: bool
     context_param: str | None
-    _arguments: _ArgumentsValidator = field(repr=False)
-    _params: frozenset[str] = field(repr=False)
-    _defaults: dict[str, Any] = field(repr=False)  # parameter -> its (hashable) default
-    _fresh: dict[str, Any] = field(repr=False)  # parameter -> a default copied for each call
-    _output: TypeAdapter[Any] | None = field(repr=False)
+    _arguments: _ArgumentsValidator
+    _params: frozenset[str]
+    _defaults: dict[str, Any]  # parameter -> its (hashable) default
+    _fresh: dict[str, Any]  # parameter -> a default copied for each call
+    _output: TypeAdapter[Any] | None
 
     @classmethod
     def from_function(

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from mcpkit.peer import Peer
 from mcpkit.protocol.errors import TransportError
@@ -23,8 +24,7 @@ from mcpkit.protocol.lifecycle import State
 __all__ = ["Change", "ChangeBus", "Session"]
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
+class Change(msgspec.Struct, frozen=True):
     """One change event: a list changed (`kind` = tools|prompts|resources) or a resource
     was updated (`kind` = "resource", `uri` set)."""
 

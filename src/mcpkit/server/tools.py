@@ -13,7 +13,6 @@ import inspect
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, Final
 
 import anyio.to_thread
@@ -33,8 +32,7 @@ _log = logging.getLogger("mcpkit.server")
 TOOL_NAME: Final = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 
 
-@dataclass(frozen=True, slots=True)
-class RegisteredTool:
+class RegisteredTool(msgspec.Struct, frozen=True):
     """A tool as the server holds it: its wire definition and the function behind it.
 
     `explicit_schema` marks a tool registered with its own `input_schema`: its arguments

@@ -38,9 +38,10 @@ import functools
 import itertools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Final, Generic, NamedTuple, TypeAlias, TypeVar, final
 from urllib.parse import quote, unquote_to_bytes
+
+import msgspec
 
 __all__ = ["RouteMatch", "TemplateRouter", "UriTemplate", "Value", "Variables", "is_template"]
 
@@ -63,8 +64,7 @@ _SEPARATOR: Final = re.compile(r"[/\\]")
 _DRIVE: Final = re.compile(r"[A-Za-z]:")
 
 
-@dataclass(frozen=True, slots=True)
-class _Operator:
+class _Operator(msgspec.Struct, frozen=True):
     """One row of RFC 6570's expansion table (appendix A)."""
 
     first: str
@@ -86,15 +86,13 @@ _OPERATORS: Final = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class _VarSpec:
+class _VarSpec(msgspec.Struct, frozen=True):
     name: str
     explode: bool
     prefix: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class _Expression:
+class _Expression(msgspec.Struct, frozen=True):
     text: str
     operator: str
     varspecs: tuple[_VarSpec, ...]
@@ -108,8 +106,7 @@ _Kind = enum.Enum("_Kind", "SEGMENT PATH SEGMENTS QUERY")
 _Capture: TypeAlias = tuple[str, _Kind]  # a variable's name and what kind of value it holds
 
 
-@dataclass(frozen=True, slots=True)
-class _Matcher:
+class _Matcher(msgspec.Struct, frozen=True):
     regex: re.Pattern[str]
     captures: tuple[_Capture, ...]
     query: Mapping[str, bool]  # query variable name -> explode

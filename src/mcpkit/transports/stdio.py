@@ -52,13 +52,13 @@ import subprocess
 import sys
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import BinaryIO, TypeVar
 
 import anyio
 import anyio.abc
 import anyio.lowlevel
 import anyio.to_thread
+import msgspec
 
 from mcpkit.protocol.errors import (
     BrokenError,
@@ -390,8 +390,7 @@ async def stdio_server(
             sys.stdout = saved
 
 
-@dataclass(frozen=True)
-class _Options:
+class _Options(msgspec.Struct, frozen=True):
     max_frame: int
     stderr_tail_lines: int
     on_stderr: Callable[[str], None] | None
