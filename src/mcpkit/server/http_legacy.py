@@ -95,7 +95,7 @@ class LegacyEndpoint:
             wants_sse = "text/event-stream" in headers.get("accept", "")
             # JSON mode still streams a request that asked for progress: its notifications
             # belong on its own stream, and the GET stream would race the JSON answer
-            sse = wants_sse and (not self.json_response or _wants_progress(message))
+            sse = wants_sse and (not self.json_response or _progress_token(message) is not None)
             return self._request(session, message, body, sse, send)
         return self._accept(session, body, send)
 
@@ -249,10 +249,7 @@ class LegacyEndpoint:
         priming and the client resumes the stream with a GET. Either way the request is
         served to its end, read or not (a disconnect is not a cancellation); a cancelled
         one ends its stream without a response."""
-        params = message.get("params")
-        meta = params.get("_meta") if isinstance(params, dict) else None
-        token = meta.get(PROGRESS_TOKEN) if isinstance(meta, dict) else None
-        post = PostStream(message["id"], sse=True, progress_token=token)
+        post = PostStream(message["id"], sse=True, progress_token=_progress_token(message))
         primed = await session.open_post(post)
         assert primed is not None
         await start_sse(send, _session_header(session))
@@ -285,10 +282,11 @@ class LegacyEndpoint:
             await asyncio.sleep(self.sse.keepalive)
 
 
-def _wants_progress(message: dict[str, Any]) -> bool:
+def _progress_token(message: dict[str, Any]) -> Any:
+    """The request's `_meta.progressToken`, or None when it asked for no progress."""
     params = message.get("params")
     meta = params.get("_meta") if isinstance(params, dict) else None
-    return isinstance(meta, dict) and meta.get(PROGRESS_TOKEN) is not None
+    return meta.get(PROGRESS_TOKEN) if isinstance(meta, dict) else None
 
 
 async def _response(post: PostStream) -> bytes | None:

@@ -123,9 +123,6 @@ class FunctionSignature(msgspec.Struct, frozen=True, kw_only=True):
     wraps_result: bool
     context_param: str | None
     _arguments: _ArgumentsValidator
-    _params: frozenset[str]
-    _defaults: dict[str, Any]  # parameter -> its (hashable) default
-    _fresh: dict[str, Any]  # parameter -> a default copied for each call
     _output: TypeAdapter[Any] | None
 
     @classmethod
@@ -157,7 +154,6 @@ class FunctionSignature(msgspec.Struct, frozen=True, kw_only=True):
             raise TypeError(f"cannot resolve the type hints of {name}(): {exc}") from exc
         params, context_param = _split_parameters(name, signature, context_type, skip)
         description, arg_docs = parse_docstring(inspect.getdoc(fn))
-        defaulted = [param for param in params if param.default is not param.empty]
         output, output_schema, wraps = _output_schema(
             name, signature.return_annotation, structured_output
         )
@@ -169,9 +165,6 @@ class FunctionSignature(msgspec.Struct, frozen=True, kw_only=True):
             wraps_result=wraps,
             context_param=context_param,
             _arguments=_ArgumentsValidator(name, params),
-            _params=frozenset(param.name for param in params),
-            _defaults={p.name: p.default for p in defaulted if _hashable(p.default)},
-            _fresh={p.name: p.default for p in defaulted if not _hashable(p.default)},
             _output=output,
         )
 
@@ -188,14 +181,9 @@ class FunctionSignature(msgspec.Struct, frozen=True, kw_only=True):
             kwargs = self._arguments.validate(arguments)
         except ValidationError as exc:
             names = arguments if isinstance(arguments, Mapping) else ()
-            ignored = sorted(str(key) for key in names if key not in self._params)
+            ignored = sorted(str(key) for key in names if key not in self._arguments.names)
             problems = [_problem(detail) for detail in exc.errors()]
             raise InvalidArguments(problems, ignored=ignored) from exc
-        if self._defaults:
-            kwargs = {**self._defaults, **kwargs}
-        for name, default in self._fresh.items():  # (pydantic's rule: unhashable is copied)
-            if name not in kwargs:
-                kwargs[name] = copy.deepcopy(default)
         return kwargs
 
     def serialize_output(self, value: Any) -> Any:
@@ -272,23 +260,34 @@ class _ArgumentsValidator:
     model of the schema, whose instance would then be renamed back field by field).
 
     The same hints, each under its parameter's name (the alias pins the key, as in the
-    model); a parameter with a default may be left out (`validate` fills the default in).
+    model); a parameter with a default may be left out, and `validate` fills the default in
+    (pydantic's rule: an unhashable default is copied for each call, a hashable one shared).
     Built at the first call: registering a tool should not pay ~1 ms for a validator that
     may never run (the model, built at registration, has already vetted the hints)."""
 
-    __slots__ = ("_name", "_params", "_validator")
+    __slots__ = ("_defaults", "_fresh", "_name", "_params", "_validator", "names")
 
     def __init__(self, name: str, params: Sequence[inspect.Parameter]) -> None:
         self._name = name
         self._params = tuple(params)
         self._validator: SchemaValidator | None = None
+        self.names = frozenset(param.name for param in params)
+        defaulted = [param for param in params if param.default is not param.empty]
+        self._defaults = {p.name: p.default for p in defaulted if _hashable(p.default)}
+        self._fresh = {p.name: p.default for p in defaulted if not _hashable(p.default)}
 
     def validate(self, arguments: Any) -> dict[str, Any]:
-        """The validated arguments (raises pydantic's `ValidationError`)."""
+        """The validated arguments as kwargs, defaults filled in (raises pydantic's
+        `ValidationError`)."""
         if self._validator is None:
             self._validator = self._build()
-        result: dict[str, Any] = self._validator.validate_python(arguments)
-        return result
+        kwargs: dict[str, Any] = self._validator.validate_python(arguments)
+        if self._defaults:
+            kwargs = {**self._defaults, **kwargs}
+        for name, default in self._fresh.items():
+            if name not in kwargs:
+                kwargs[name] = copy.deepcopy(default)
+        return kwargs
 
     def _build(self) -> SchemaValidator:
         fields: dict[str, Any] = {}
