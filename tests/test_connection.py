@@ -336,3 +336,87 @@ def test_removed_methods_are_unknown_to_modern_requests_even_with_bad_params(met
         {"jsonrpc": "2.0", "id": 5, "method": method, "params": {"_meta": MODERN_META}}
     )
     assert _reply(server.receive(frame.encode()))["error"]["code"] == -32601
+
+
+def _with_tools() -> Pair:
+    """A legacy pair whose server declared `tools`."""
+    pair = Pair()
+    _, event = pair.request(
+        "initialize",
+        {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "c", "version": "1"},
+        },
+    )
+    result = InitializeResult(
+        protocol_version=event.version,
+        capabilities=msgspec.convert({"tools": {}}, ServerCapabilities),
+        server_info=Implementation(name="s", version="1"),
+    )
+    pair.to_client(pair.server.send_result(event.id, result))
+    pair.to_server(pair.client.send_notification("notifications/initialized"))
+    return pair
+
+
+def _answer(rid: Any, result: Any, **extra: Any) -> bytes:
+    return json.dumps({"jsonrpc": "2.0", "id": rid, "result": result, **extra}).encode()
+
+
+CALL = {"name": "echo", "arguments": {}}
+CONTENT = {"content": [{"type": "text", "text": "hi"}]}
+
+
+def test_answers_are_judged_alike_whether_read_in_one_pass_or_not() -> None:
+    """The answer to the request sent last is read straight into its result type; every
+    frame that is not exactly such an answer gets what the general reading gives it."""
+    pair = _with_tools()
+    rid, _ = pair.client.send_request("tools/call", CALL)
+    # not answers of that request, or not acceptable ones: the request still waits
+    assert _reply(pair.client.receive(_answer(rid, CONTENT, error={"code": 1, "message": "x"})))
+    assert _reply(pair.client.receive(_answer(rid, CONTENT, jsonrpc="1.0")))
+    (stray,) = pair.client.receive(_answer(str(rid), CONTENT))
+    assert isinstance(stray, ProtocolViolation) and "unknown request id" in str(stray.error)
+    assert rid in pair.client.requests.outgoing
+    # an answer whose result does not fit its type ends the request with a clear error
+    (bad,) = pair.client.receive(_answer(rid, {"content": "not a list"}))
+    assert isinstance(bad, ErrorReceived) and "invalid result for tools/call" in str(bad.error)
+    assert not pair.client.requests.outgoing
+    # an unknown member around a good answer: accepted, as the envelope's reader does
+    rid, _ = pair.client.send_request("tools/call", CALL)
+    (good,) = pair.client.receive(_answer(rid, CONTENT, extra=1))
+    assert isinstance(good, ResponseReceived) and good.result.content[0].text == "hi"
+
+
+def test_an_earlier_request_gets_its_own_result_type() -> None:
+    """Answers to requests other than the last one sent keep their own types, even when
+    their result would also fit the last one's (any object fits `ping`'s)."""
+    pair = _with_tools()
+    call, _ = pair.client.send_request("tools/call", CALL)
+    ping, _ = pair.client.send_request("ping")
+    (answer,) = pair.client.receive(_answer(call, CONTENT))
+    assert isinstance(answer, ResponseReceived) and answer.method == "tools/call"
+    assert answer.result.content[0].text == "hi"
+    (answer,) = pair.client.receive(_answer(ping, {}))
+    assert isinstance(answer, ResponseReceived) and answer.method == "ping"
+    assert not pair.client.requests.outgoing and pair.client.requests.latest is None
+
+
+@pytest.mark.parametrize(
+    ("result", "kind"),
+    [
+        ({**CONTENT, "resultType": "complete"}, "CallToolResult"),
+        (CONTENT, "CallToolResult"),
+        ({**CONTENT, "resultType": "input_required", "inputRequests": {}}, "InputRequiredResult"),
+        ({"resultType": "input_required", "inputRequests": {}}, "InputRequiredResult"),
+        ({**CONTENT, "resultType": "later"}, "unknown resultType"),
+    ],
+)
+def test_a_modern_result_asking_for_input_is_told_apart(result: dict[str, Any], kind: str) -> None:
+    pair = Pair()
+    rid, _ = pair.client.send_request("tools/call", CALL, meta=MODERN_META)
+    (event,) = pair.client.receive(_answer(rid, result))
+    if isinstance(event, ResponseReceived):
+        assert type(event.result).__name__ == kind
+    else:
+        assert isinstance(event, ErrorReceived) and kind in str(event.error)

@@ -313,7 +313,7 @@ class Peer:
             self.closed = exc
         self._deadlines.stop()
         for event in self.connection.close(self.closed):
-            self._settle(event)
+            self._dispatch_now(event)
         for waiter in self._waiters.values():  # requests not yet registered with the connection
             if waiter.outcome is None:
                 waiter.settle()
@@ -335,7 +335,10 @@ class Peer:
         rest, which needs an async handler."""
         # (`type() is`, not `match`: a class pattern that misses costs ~100 ns, see `events`)
         if type(event) is ResponseReceived or type(event) is ErrorReceived:
-            self._settle(event)
+            waiter = self._waiters.get(event.id)
+            if waiter is not None and not waiter.done.done():  # (not timed out, not closed)
+                waiter.outcome = event
+                waiter.done.set_result(None)
         elif type(event) is RequestReceived:
             # a plain asyncio task, not a task-group child: spawning one is a
             # fraction of the cost, and `_stop_handlers` keeps the structure
@@ -365,12 +368,6 @@ class Peer:
             await self.send(event.reply)
         if self._on_violation is not None:
             self._on_violation(event)
-
-    def _settle(self, event: ResponseReceived | ErrorReceived) -> None:
-        waiter = self._waiters.get(event.id)
-        if waiter is not None and not waiter.timed_out:
-            waiter.outcome = event
-            waiter.settle()
 
     def stop_serving(self) -> None:
         """Refuse requests from now on (answering -32603), dropping the handler, which
@@ -511,7 +508,7 @@ class Peer:
                     await self._cancel(rid, "cancelled by the caller")
                 raise
             outcome = waiter.outcome
-            if outcome is None:  # (an answer never lands on a timed-out waiter: `_settle`)
+            if outcome is None:  # (an answer never lands on a timed-out waiter: `_dispatch_now`)
                 await self._unanswered(rid, method, waiter, cap)
             if isinstance(outcome, ResponseReceived):  # (a hit is cheap: see `events`)
                 return outcome.result

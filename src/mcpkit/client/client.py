@@ -72,6 +72,7 @@ __all__ = ["Client", "EraChoice", "Servable", "TransportChoice"]
 
 _LEGACY: Final = Era.LEGACY  # (hot-path aliases: see `Era`)
 _MODERN: Final = Era.MODERN
+_NOT_CONNECTED = "the client is not connected; use `async with Client(...)`"
 
 _log = logging.getLogger("mcpkit.client")
 
@@ -426,7 +427,7 @@ class Client(Features):
     @property
     def peer(self) -> Peer:
         if self._peer is None:
-            raise ConnectError("the client is not connected; use `async with Client(...)`")
+            raise ConnectError(_NOT_CONNECTED)
         return self._peer
 
     def request(
@@ -451,7 +452,10 @@ class Client(Features):
         """
         if self.era is _MODERN:
             meta = {**self.modern_meta(), **(meta or {})}
-        return self.peer.request(
+        peer = self._peer  # (`self.peer`, without a property call on every request)
+        if peer is None:
+            raise ConnectError(_NOT_CONNECTED)
+        return peer.request(
             method,
             params,
             meta=meta,

@@ -15,7 +15,7 @@ could be read, the id of the offending request.
 
 from __future__ import annotations
 
-from typing import Any, Final, TypeAlias
+from typing import Any, Final, Generic, TypeAlias, TypeVar
 
 import msgspec
 from msgspec import UNSET, Raw, UnsetType
@@ -29,12 +29,14 @@ from mcpkit.protocol.errors import (
 from mcpkit.protocol.types import Error
 
 __all__ = [
+    "Answer",
     "JSONRPCErrorResponse",
     "JSONRPCMessage",
     "JSONRPCNotification",
     "JSONRPCRequest",
     "JSONRPCResultResponse",
     "RequestId",
+    "decode_answer",
     "decode_frame",
     "decode_payload",
     "encode",
@@ -187,6 +189,36 @@ def _starts_object(raw: Raw) -> bool:
 
 
 _decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
+
+_R = TypeVar("_R")
+
+
+class Answer(msgspec.Struct, Generic[_R], forbid_unknown_fields=True):
+    """A result response read straight into its result type (see `decode_answer`). Any
+    other member (`error`, `method`) makes it fail, and so does anything else that is not
+    exactly a result response."""
+
+    jsonrpc: str
+    id: int | str
+    result: _R
+
+
+_answer_decoders: dict[Any, msgspec.json.Decoder[Answer[Any]]] = {}
+
+
+def decode_answer(data: bytes, result_type: Any) -> Answer[Any]:
+    """Decode a frame that should be a result response with a `result_type` result, in one
+    pass (no envelope first, no `Raw` decoded again): what a client reads after nearly every
+    request. The caller still checks `jsonrpc` and the id.
+
+    Raises:
+        msgspec.DecodeError: the frame is anything else, or its result does not fit; the
+            caller then reads it with `decode_frame`, which says what it is.
+    """
+    decoder = _answer_decoders.get(result_type)
+    if decoder is None:
+        decoder = _answer_decoders[result_type] = msgspec.json.Decoder(Answer[result_type])
+    return decoder.decode(data)
 
 
 def decode_payload(raw: Raw, type_: Any) -> Any:

@@ -74,6 +74,7 @@ _MODERN: Final = Era.MODERN
 
 RequestId = int | str
 _RESULT_TYPES = frozenset({"complete", "input_required"})
+_COMPLETE = (UNSET, "complete")  # a modern result's `resultType` when it is the whole result
 NULL_ID_UNTIL = "2025-11-25"  # first version whose schema has no null error id
 
 
@@ -126,6 +127,11 @@ class Connection:
 
     def receive(self, frame: bytes) -> list[Event]:
         """Feed one frame; get what it means. Never raises for anything the peer sends."""
+        latest = self.requests.latest
+        if latest is not None:
+            answered = self._answer_to(latest, frame)
+            if answered is not None:
+                return answered
         try:
             decoded = codec.decode_frame(frame)
         except RemoteProtocolError as exc:
@@ -133,6 +139,33 @@ class Connection:
         if isinstance(decoded, list):
             return self._receive_batch(decoded)
         return self._receive_one(decoded, None)
+
+    def _answer_to(self, latest: Outgoing, frame: bytes) -> list[Event] | None:
+        """The frame a client reads after nearly every request, taken in one pass: an answer
+        decoded straight into the result type of the request sent last (no envelope first,
+        no payload read twice). None for anything else (another kind of frame, an answer of
+        another type, a result that does not fit, a modern result asking for input): the
+        general path reads and judges it. This path accepts only what that one would."""
+        spec = latest.spec
+        try:
+            answer = codec.decode_answer(frame, _result_type(spec))
+        except msgspec.DecodeError:
+            return None
+        entry = self.requests.outgoing.get(answer.id)
+        if entry is None or entry.spec is not spec or answer.jsonrpc != "2.0":
+            return None
+        result = answer.result
+        if (
+            spec is not None
+            and spec.input_required
+            and entry.era is _MODERN
+            and getattr(result, "result_type", UNSET) not in _COMPLETE
+        ):
+            return None
+        self.requests.finish_outgoing(entry.id)
+        if entry.method == "initialize":
+            self._after_initialize(result)
+        return [ResponseReceived(entry.id, entry.method, result)]
 
     def receive_error(self, exc: RemoteProtocolError) -> list[Event]:
         """Report a frame the transport had to reject (e.g. `FrameTooLarge`)."""
@@ -309,7 +342,7 @@ class Connection:
 
     def _decode_result(self, entry: Outgoing, raw: msgspec.Raw) -> Any:
         spec = entry.spec
-        result_type: Any = _ANY_RESULT if spec is None or spec.result is None else spec.result
+        result_type = _result_type(spec)
         try:
             # (MRTR is the modern era's: a legacy answer is always the complete result)
             if spec is not None and spec.input_required and entry.era is _MODERN:
@@ -545,6 +578,10 @@ class Connection:
     def _violation(self, exc: ProtocolError) -> ProtocolViolation:
         reply = codec.encode(_error_message(exc.request_id, exc, self.lifecycle.version))
         return ProtocolViolation(exc, reply)
+
+
+def _result_type(spec: MethodSpec | None) -> Any:
+    return _ANY_RESULT if spec is None or spec.result is None else spec.result
 
 
 def _decode_params(msg: JSONRPCRequest | JSONRPCNotification, spec: MethodSpec | None) -> Any:

@@ -58,6 +58,8 @@ class RequestTracker:
         self.outgoing: dict[RequestId, Outgoing] = {}
         self.incoming: dict[RequestId, Incoming] = {}
         self._progress: dict[str | int, RequestId] = {}
+        # The request sent last, while it waits: its answer is most likely the next frame.
+        self.latest: Outgoing | None = None
         # Ids we cancelled or timed out: a late answer to them is expected, not a violation.
         # (made on first use: a deque's first block is most of an idle connection's memory)
         self._ended: deque[RequestId] | None = None
@@ -72,7 +74,7 @@ class RequestTracker:
         """Record a request we are about to send; returns its fresh id (never reused on
         this connection)."""
         rid = next(self._ids)
-        self.outgoing[rid] = Outgoing(rid, method, spec, era, progress_token)
+        self.outgoing[rid] = self.latest = Outgoing(rid, method, spec, era, progress_token)
         if progress_token is not None:
             self._progress[progress_token] = rid
         return rid
@@ -81,6 +83,8 @@ class RequestTracker:
         """End a request we sent; None if it already ended (the exactly-once guard)."""
         entry = self.outgoing.pop(request_id, None)
         if entry is not None:
+            if entry is self.latest:
+                self.latest = None
             if entry.progress_token is not None:
                 self._progress.pop(entry.progress_token, None)
             if abandoned:

@@ -184,8 +184,9 @@ class PipeWriter:
         stopped reading makes it worth a call to `drain()`.)"""
         return self._queued > self._high_water
 
-    def write(self, parts: Sequence[bytes]) -> None:
-        """Queue `parts` to go out back to back, soon (see the class docstring).
+    def write(self, parts: Sequence[bytes]) -> int:
+        """Queue `parts` to go out back to back, soon (see the class docstring). Returns
+        the bytes queued (`queued`): 0 when a direct write took them all.
 
         Raises:
             OSError: the fd failed (e.g. EPIPE: the reader is gone) on an earlier write.
@@ -205,13 +206,14 @@ class PipeWriter:
                 raise
             if written < sum(map(len, parts)):  # (rarely: the pipe is full)
                 self._keep_rest(parts, written)
-            return
+            return self._queued
         for part in parts:
             queue.append(part)
             self._queued += len(part)
         if not (self._scheduled or self._watching):  # (what a client queued is watched)
             self._scheduled = True
             self._loop.call_soon(self._flush)
+        return self._queued
 
     def _keep_rest(self, parts: Sequence[bytes], written: int) -> None:
         """Queue what a direct write left of `parts`, to go when the fd is writable."""

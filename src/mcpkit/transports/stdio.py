@@ -471,11 +471,11 @@ class StdioClientTransport(_Interruptible):
         return list(self._junk)
 
     async def send(self, frame: bytes) -> None:
-        self._check_open()
-        _check_frame(frame)
+        if self._closing or frame.find(b"\n") >= 0:  # (the two checks, asked inline first)
+            self._check_open()
+            _check_frame(frame)
         try:
-            self._stdin.write((frame, b"\n"))  # whole, in order, never blocking
-            if self._stdin.queued:
+            if self._stdin.write((frame, b"\n")):  # whole, in order, never blocking
                 await self._stdin.drain()
         except OSError as exc:  # EPIPE: the server is gone or closed its stdin
             self._check_open()
