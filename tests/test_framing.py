@@ -107,6 +107,23 @@ def test_crlf_and_blank_lines() -> None:
     assert framer.feed(b'{"a":1}\r\n\r\n  \t \n{"b":2}\n') == [b'{"a":1}', b'{"b":2}']
 
 
+@pytest.mark.parametrize(
+    ("chunk", "lines"),
+    [
+        (b'{"a":1}\n', [b'{"a":1}']),
+        (b'{"a":1}\r\n', [b'{"a":1}']),
+        (b'{"a":1}\r\r\n', [b'{"a":1}\r']),  # one \r is the terminator's, not two
+        (b"\n", []),
+        (b"\r\n", []),
+        (b" \t\r\n", []),
+        (b"junk\n", [b"junk"]),
+    ],
+)
+def test_a_chunk_of_one_line(chunk: bytes, lines: list[bytes]) -> None:
+    """The usual chunk (one whole line) has a path of its own; it frames as any other."""
+    assert LineFramer().feed(chunk) == lines == model(chunk, DEFAULT_MAX_FRAME)
+
+
 def test_carriage_return_does_not_count_against_the_limit() -> None:
     framer = LineFramer(4)
     assert framer.feed(b"abcd\r\n") == [b"abcd"]

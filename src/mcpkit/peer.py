@@ -100,8 +100,16 @@ class _Deadlines:
         self._timer: asyncio.TimerHandle | None = None
         self._at = math.inf
 
+    def start(self, waiter: _Waiter, loop: asyncio.AbstractEventLoop, cap: float) -> None:
+        """Start `waiter`'s deadlines: `idle` from now, and the absolute `cap`."""
+        now = loop.time()
+        waiter.cap_deadline = now + cap
+        deadline = waiter.deadline = now + waiter.idle if waiter.idle < cap else now + cap
+        if deadline < self._at:
+            self._arm(loop, deadline)
+
     def extend(self, waiter: _Waiter, loop: asyncio.AbstractEventLoop) -> None:
-        """(Re)start `waiter`'s deadline: `idle` from now, never past its cap."""
+        """Restart `waiter`'s idle deadline: `idle` from now, never past its cap."""
         waiter.deadline = min(loop.time() + waiter.idle, waiter.cap_deadline)
         if waiter.deadline < self._at:
             self._arm(loop, waiter.deadline)
@@ -487,8 +495,9 @@ class Peer:
             raise self.closed
         token = next(self._progress_tokens) if on_progress else None
         rid, frame = self.connection.send_request(method, params, meta=meta, progress_token=token)
-        loop = self._running_loop()
-        waiter = self._waiters[rid] = _Waiter(loop.create_future(), on_progress)
+        loop = self._loop or self._running_loop()
+        waiter = _Waiter(loop.create_future(), on_progress, None, timeout or self.timeout)
+        self._waiters[rid] = waiter
         if on_sent is not None:
             on_sent(rid)
         try:
@@ -497,10 +506,8 @@ class Peer:
             except BaseException:
                 self.connection.abandon(rid)  # it never left: it ends here
                 raise
-            waiter.idle = timeout or self.timeout
             cap = max_timeout or self.max_timeout
-            waiter.cap_deadline = loop.time() + cap
-            self._deadlines.extend(waiter, loop)
+            self._deadlines.start(waiter, loop, cap)
             try:  # (the wait is inline: every coroutine frame is crossed again on wake-up)
                 await waiter.done
             except asyncio.CancelledError:  # the caller was cancelled: tell the peer

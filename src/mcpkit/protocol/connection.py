@@ -148,7 +148,7 @@ class Connection:
         general path reads and judges it. This path accepts only what that one would."""
         spec = latest.spec
         try:
-            answer = codec.decode_answer(frame, _result_type(spec))
+            answer = codec.decode_answer(frame, _ANY_RESULT if spec is None else spec.result)
         except msgspec.DecodeError:
             return None
         entry = self.requests.outgoing.get(answer.id)
@@ -394,9 +394,8 @@ class Connection:
         era = _LEGACY if modern_version is None else _MODERN
         rid = self.requests.add_outgoing(method, spec, era, progress_token)
         try:
-            frame = codec.encode(
-                JSONRPCRequest(id=rid, method=method, params=_with_meta(params, meta))
-            )
+            payload = _with_meta(params, meta) if meta else UNSET if params is None else params
+            frame = codec.encode(JSONRPCRequest(id=rid, method=method, params=payload))
         except (TypeError, RecursionError, msgspec.EncodeError) as exc:
             self.requests.finish_outgoing(rid)
             raise LocalProtocolError(f"the params of {method} are not JSON: {exc}") from exc
@@ -408,12 +407,7 @@ class Connection:
         lifecycle = self.lifecycle
         if modern_version is None:
             cleared = self._cleared.get(method)  # (its direction was checked then too)
-            if (
-                cleared is not None
-                and cleared[0] is lifecycle.state
-                and cleared[1] == lifecycle.version
-                and cleared[2] is lifecycle.peer_capabilities
-            ):
+            if cleared == (lifecycle.state, lifecycle.version, lifecycle.peer_capabilities):
                 return
         if spec is not None and not spec.sendable_by(self.is_client):
             raise LocalProtocolError(

@@ -52,6 +52,9 @@ class LineFramer:
             and data[-1:] == b"\n"
             and len(data) <= self.max_size
         ):  # the usual chunk: whole lines, none of them too long (the chunk is not)
+            if data.find(b"\n") == len(data) - 1:  # one line (splitting costs twice this)
+                line = data[:-1].removesuffix(b"\r")
+                return [line] if line.strip() else []
             lines = data.split(b"\n")
             if data.find(b"\r") >= 0:  # (`in` first tries b"\r" as an int: an error per call)
                 lines = [line.removesuffix(b"\r") for line in lines]
