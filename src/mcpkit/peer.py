@@ -252,7 +252,14 @@ class Peer:
         their tasks here, in the transport's callback; what needs an async handler
         (notifications, progress, violations) waits in the backlog for `_drain_backlog`,
         and so does everything after it, so that order is kept. False: stop reading."""
-        self._take(self.connection.receive(frame))
+        events = self.connection.receive(frame)
+        if self._backlog or self._backlog_busy:
+            self._queue(events)
+        else:
+            for index, event in enumerate(events):
+                if not self._dispatch_now(event):
+                    self._queue(events[index:])
+                    break
         if len(self._backlog) < _BACKLOG_HIGH:
             return True
         self._pushing_paused = True
@@ -260,21 +267,12 @@ class Peer:
 
     def failed(self, error: MCPKitError) -> None:
         """A frame the transport rejected (go on), or the transport's end (`FrameSink`)."""
-        if isinstance(error, RemoteProtocolError):
-            self._take(self.connection.receive_error(error))
+        if isinstance(error, RemoteProtocolError):  # (a violation: always an async handler's)
+            self._queue(self.connection.receive_error(error))
         elif isinstance(error, TransportError):
             self._queue([error])
         else:  # pragma: no cover - the FrameSink contract names only these two
             self._queue([TransportError(str(error))])
-
-    def _take(self, events: list[Event]) -> None:
-        if self._backlog or self._backlog_busy:
-            self._queue(events)
-            return
-        for index, event in enumerate(events):
-            if not self._dispatch_now(event):
-                self._queue(events[index:])
-                return
 
     def _running_loop(self) -> asyncio.AbstractEventLoop:
         """The loop this peer runs on, asked once: on Python 3.11 every

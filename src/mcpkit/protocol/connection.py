@@ -120,7 +120,7 @@ class Connection:
         self._batch_ids = itertools.count(1)
         # Legacy methods found sendable, with the lifecycle they were found sendable in
         # (state, version, capabilities): the same answer again costs a lookup, not the
-        # checks (they were a tenth of a small request's client-side cost).
+        # checks, direction included (they were a tenth of a small request's client-side cost).
         self._cleared: dict[str, tuple[Any, str | None, dict[str, Any]]] = {}
 
     # ---- receiving -------------------------------------------------------------------
@@ -390,7 +390,13 @@ class Connection:
         if progress_token is not None:
             meta = {**(meta or {}), PROGRESS_TOKEN: progress_token}
         modern_version = meta.get(PROTOCOL_VERSION) if meta else None
-        self._check_sendable(method, spec, modern_version)
+        lifecycle = self.lifecycle
+        if modern_version is not None or self._cleared.get(method) != (
+            lifecycle.state,
+            lifecycle.version,
+            lifecycle.peer_capabilities,
+        ):  # (not found sendable in this same lifecycle before: see `_cleared`)
+            self._check_sendable(method, spec, modern_version)
         era = _LEGACY if modern_version is None else _MODERN
         rid = self.requests.add_outgoing(method, spec, era, progress_token)
         try:
@@ -405,10 +411,6 @@ class Connection:
 
     def _check_sendable(self, method: str, spec: MethodSpec | None, modern_version: Any) -> None:
         lifecycle = self.lifecycle
-        if modern_version is None:
-            cleared = self._cleared.get(method)  # (its direction was checked then too)
-            if cleared == (lifecycle.state, lifecycle.version, lifecycle.peer_capabilities):
-                return
         if spec is not None and not spec.sendable_by(self.is_client):
             raise LocalProtocolError(
                 f"the {'client' if self.is_client else 'server'} cannot send {method}"
