@@ -296,6 +296,51 @@ async def test_the_head_has_one_of_each_default_and_repeated_answer_headers_are_
     assert lines.count("accept-encoding: identity") == 1
 
 
+async def test_each_request_carries_its_own_headers_and_length_when_heads_are_kept() -> None:
+    """The wire keeps the header blocks it made (a client repeats its headers on every
+    call); a header that changes (a new token, a new session) must reach the next request,
+    the length must be each body's, and the kept blocks must stay few."""
+    heads: list[bytes] = []
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            try:
+                head = await read_head(reader)
+            except asyncio.IncompleteReadError:
+                return
+            length = [x for x in head.split(b"\r\n") if x.lower().startswith(b"content-length")]
+            if length:
+                await reader.readexactly(int(length[0].split(b":")[1]))
+            heads.append(head)
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            await writer.drain()
+
+    lean = wire()
+    sent = [
+        ("POST", {"Authorization": "Bearer one"}, b"{}"),
+        ("POST", {"Authorization": "Bearer one"}, b"[1, 2]"),
+        ("POST", {"Authorization": "Bearer two"}, b"{}"),
+        ("GET", {"Authorization": "Bearer two"}, None),
+        *(("POST", {"Mcp-Session-Id": f"s{n}"}, b"{}") for n in range(100)),
+    ]
+    async with raw_server(script) as base:
+        for method, headers, body in sent:
+            response = await lean.open(method, base, headers, body)
+            assert await response.read() == b"ok"
+        with pytest.raises(WireError, match="line break"):
+            await lean.open("POST", base, {"Authorization": "Bearer one\r\nX: y"}, b"{}")
+    await lean.aclose()
+    assert len(heads) == len(sent)
+    for head, (method, headers, body) in zip(heads, sent, strict=True):
+        text = head.decode("latin-1")
+        assert text.startswith(f"{method} / HTTP/1.1\r\n")
+        for name, value in headers.items():
+            assert f"\r\n{name}: {value}\r\n" in text
+        length = [line for line in text.split("\r\n") if line.startswith("Content-Length")]
+        assert length == ([] if body is None else [f"Content-Length: {len(body)}"])
+    assert len(lean._heads) <= 64
+
+
 async def test_a_cancelled_request_closes_its_connection() -> None:
     closed = anyio.Event()
 

@@ -59,10 +59,11 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
-from typing import TYPE_CHECKING, Any, Protocol, final
+from typing import TYPE_CHECKING, Any, Final, Protocol, final
 
 import anyio
 import msgspec
+from msgspec import UNSET, Raw
 
 from mcpkit.protocol.errors import (
     AuthError,
@@ -103,6 +104,7 @@ _SENTINEL_START, _SENTINEL_END = "=?base64?", "?="
 _ACCEPT = "application/json, text/event-stream"
 _METHOD_NOT_FOUND, _INTERNAL_ERROR = -32601, -32603
 _decode = msgspec.json.Decoder().decode
+_ABSENT: Final = Raw()
 _AUTH_TRIES = 3  # challenges answered per request (a 401, then step-ups) before giving up
 _REFUSED = frozenset({400, 404, 405})  # what a server without Streamable HTTP answers a POST
 
@@ -215,10 +217,51 @@ def _parse_frame(frame: bytes) -> Any:
         return None  # not ours to judge: the server answers it
 
 
-def _is_json_rpc(message: Any) -> bool:
+class _Received(msgspec.Struct):
+    """What the transport reads of a message it receives, the rest being the peer's to read
+    (a full parse into dicts cost more than the rest of the exchange's bookkeeping): its
+    `jsonrpc` member, its id, whether it is a request or notification (`method`) or an
+    error, and its result left undecoded."""
+
+    jsonrpc: Any = None
+    id: Any = None
+    method: Any = UNSET
+    error: Raw = _ABSENT
+    result: Raw = _ABSENT
+
+
+class _Versioned(msgspec.Struct):
+    version: Any = msgspec.field(default=None, name="protocolVersion")
+
+
+_received_decoder: Final[msgspec.json.Decoder[_Received | list[_Received]]] = msgspec.json.Decoder(
+    _Received | list[_Received]
+)
+_versioned_decoder: Final = msgspec.json.Decoder(_Versioned)
+
+
+def _received(frame: bytes) -> _Received | list[_Received] | None:
+    """The outline of a message or batch received; None for anything that is not one."""
+    try:
+        return _received_decoder.decode(frame)
+    except msgspec.DecodeError:
+        return None
+
+
+def _is_json_rpc(message: _Received | list[_Received] | None) -> bool:
     """A JSON-RPC 2.0 message or a non-empty batch of them (by its `jsonrpc` member)."""
-    items = message if isinstance(message, list) else [message]
-    return bool(items) and all(isinstance(m, dict) and m.get("jsonrpc") == "2.0" for m in items)
+    if isinstance(message, _Received):
+        return bool(message.jsonrpc == "2.0")
+    return bool(message) and all(m.jsonrpc == "2.0" for m in message or ())
+
+
+def _initialize_version(result: Raw) -> str | None:
+    """The `protocolVersion` of an `initialize` result, if it names one."""
+    try:
+        version = _versioned_decoder.decode(result).version
+    except msgspec.DecodeError:
+        return None
+    return version if isinstance(version, str) else None
 
 
 def error_response(request_id: str | int, code: int, message: str) -> bytes:
@@ -473,7 +516,7 @@ class HttpClientTransport:
             self._wire,
             self.url,
             self._session_headers,
-            lambda data: self._deliver(data, _parse_frame(data), exchange),
+            lambda data: self._deliver(data, _received(data), exchange),
             lambda: (
                 self._closed
                 or self.session_id != session
@@ -497,7 +540,7 @@ class HttpClientTransport:
             self._answer(exchange, _INTERNAL_ERROR, why)
 
     def _deliver_body(self, body: bytes, exchange: _Exchange) -> None:
-        message = _parse_frame(body)
+        message = _received(body)
         if not _is_json_rpc(message):
             # not JSON-RPC (an HTML page, an OAuth error object): never queue it, or the peer
             # would answer it, that answer's POST could get the same, and so on forever;
@@ -505,29 +548,29 @@ class HttpClientTransport:
             logger.debug("%s answered a non-JSON-RPC body: %.200r", self.url, body)
             return
         if (
-            isinstance(message, dict)
-            and "error" in message
-            and message.get("id") is None
+            isinstance(message, _Received)
+            and message.error
+            and message.id is None
             and exchange.request_id is not None
-        ):
-            message = {**message, "id": exchange.request_id}  # an HTTP error names no id
-            body = json.dumps(message).encode()
+        ):  # an HTTP error names no id: it gets the id of the request it answers
+            body = json.dumps({**_decode(body), "id": exchange.request_id}).encode()
+            message.id = exchange.request_id
         self._deliver(body, message, exchange)
 
-    def _deliver(self, frame: bytes, message: Any, exchange: _Exchange | None) -> None:
+    def _deliver(
+        self, frame: bytes, message: _Received | list[_Received] | None, exchange: _Exchange | None
+    ) -> None:
         """Queue one message, noting whether it answers this exchange or `initialize`."""
         self._spoken = True
-        items = message if isinstance(message, list) else [message]
+        items = [message] if isinstance(message, _Received) else message or ()
         for item in items:
-            if not isinstance(item, dict) or "method" in item:
+            if item.method is not UNSET:
                 continue
-            rid = item.get("id")
+            rid = item.id
             if exchange is not None and rid is not None and rid == exchange.request_id:
                 exchange.answered = True
-            result = item.get("result")
-            if rid is not None and rid == self._initialize_id and isinstance(result, dict):
-                version = result.get("protocolVersion")
-                self.protocol_version = version if isinstance(version, str) else None
+            if rid is not None and rid == self._initialize_id and item.result:
+                self.protocol_version = _initialize_version(item.result)
         self._inbox.put(frame)
 
     def _answer(self, exchange: _Exchange, code: int, message: str) -> None:
