@@ -12,6 +12,7 @@ frame validated against the schema. Every wait is bounded with `anyio.fail_after
 
 from __future__ import annotations
 
+import asyncio
 import json
 import select
 import subprocess
@@ -41,7 +42,15 @@ from mcpkit.transports.http import (
     modern_headers,
 )
 from mcpkit.transports.http_sse import SSEEvent, SSEParser
-from tests.http_harness import Handler, free_port, scripted, serve_app, serving
+from tests.http_harness import (
+    Handler,
+    free_port,
+    raw_server,
+    read_head,
+    scripted,
+    serve_app,
+    serving,
+)
 
 SERVER_SCRIPT = Path(__file__).resolve().parent / "interop" / "official_http_server.py"
 MODERN = "2026-07-28"
@@ -277,6 +286,71 @@ async def test_a_json_rpc_error_body_is_passed_on_with_the_request_id() -> None:
     assert reply["id"] == 5
     assert reply["error"]["code"] == -32022
     assert reply["error"]["data"] == {"supported": ["x"]}
+
+
+def _http_answer(body: bytes, kind: str = "application/json") -> bytes:
+    head = f"HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {len(body)}\r\n\r\n"
+    return head.encode() + body
+
+
+async def _respond(rid: int, writer: asyncio.StreamWriter, seen: list[int]) -> bool:
+    """Answer request `rid` its own way; False: close the connection."""
+    whole = _http_answer(rpc({"id": rid, "result": {"n": rid}}))
+    if rid == 2:  # the body comes after the head
+        writer.write(whole[:-5])
+        await writer.drain()
+        await asyncio.sleep(0.05)
+        writer.write(whole[-5:])
+    elif rid == 3:  # an SSE stream
+        event = b"data: " + rpc({"id": rid, "result": {"n": rid}}) + b"\n\n"
+        writer.write(_http_answer(event, "text/event-stream"))
+    elif rid == 4:
+        writer.write(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n")
+    elif rid == 5 and seen.count(5) == 1:  # gone without a word, as if while idle
+        return False
+    elif rid == 6:  # dropped mid-answer
+        writer.write(whole[:-5])
+        await writer.drain()
+        return False
+    else:
+        writer.write(whole)
+    return True
+
+
+@pytest.mark.anyio
+async def test_each_way_an_answer_can_come_on_a_kept_alive_connection() -> None:
+    """A request on a kept-alive connection is started without a task; its answer, whichever
+    way it comes, reaches the caller: whole with its head, its body later, an SSE stream, an
+    error status, nothing at all (the server had closed the connection: sent once more, on
+    a new one), or a connection dropped mid-answer."""
+    seen: list[int] = []
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            try:
+                head = await read_head(reader)
+            except asyncio.IncompleteReadError:
+                return
+            length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+            rid = json.loads(await reader.readexactly(length))["id"]
+            seen.append(rid)
+            if not await _respond(rid, writer, seen):
+                return
+            await writer.drain()
+
+    async with raw_server(script) as base, http_client(base) as transport:
+        replies = []
+        for rid in range(1, 8):
+            await transport.send(rpc({"id": rid, "method": "x"}))
+            with anyio.fail_after(5):
+                replies.append(json.loads(await transport.receive()))
+    assert seen == [1, 2, 3, 4, 5, 5, 6, 7]
+    assert [reply["id"] for reply in replies] == list(range(1, 8))
+    results = [reply.get("result") for reply in replies]
+    assert results == [{"n": 1}, {"n": 2}, {"n": 3}, None, {"n": 5}, None, {"n": 7}]
+    assert replies[3]["error"]["code"] == replies[5]["error"]["code"] == -32603
+    assert "500" in replies[3]["error"]["message"]
+    assert "closed" in replies[5]["error"]["message"]
 
 
 @pytest.mark.anyio

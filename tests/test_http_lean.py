@@ -11,8 +11,7 @@ import asyncio
 import datetime
 import ipaddress
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
@@ -34,7 +33,7 @@ from starlette.responses import (
 
 from mcpkit.transports.http_lean import LeanWire
 from mcpkit.transports.http_wire import HttpxWire, WireConnectError, WireError, open_wire
-from tests.http_harness import free_port, scripted, serve_app
+from tests.http_harness import free_port, raw_server, read_head, scripted, serve_app
 
 pytestmark = pytest.mark.anyio
 TIMEOUT = 10
@@ -184,31 +183,6 @@ async def test_a_refused_connection_is_a_connect_error() -> None:
 async def test_a_url_that_is_not_http_is_refused() -> None:
     with pytest.raises(WireError, match="not an http"):
         await wire().open("GET", "ftp://127.0.0.1/", {})
-
-
-# ---- a raw TCP server, for what uvicorn never sends ---------------------------------------
-
-Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
-
-
-@asynccontextmanager
-async def raw_server(script: Script) -> AsyncIterator[str]:
-    """A TCP server on 127.0.0.1 running `script` per connection; yields its base URL."""
-
-    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            await script(reader, writer)
-        finally:
-            writer.close()
-
-    server = await asyncio.start_server(serve, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    async with server:
-        yield f"http://127.0.0.1:{port}"
-
-
-async def read_head(reader: asyncio.StreamReader) -> bytes:
-    return await reader.readuntil(b"\r\n\r\n")
 
 
 async def test_a_body_without_length_ends_when_the_server_closes() -> None:

@@ -13,11 +13,15 @@ a frame's JSON only for what the HTTP binding itself requires, never to answer a
   request; after `notifications/initialized` a GET stream is opened for server-initiated
   messages (`405` means the server offers none); `aclose()` DELETEs the session.
 
-Why each exchange runs in a background task (a plain asyncio task: a task group's bookkeeping
-per POST costs more than the POST): `send()` must return once the frame is on its way, since
-a legacy server may send a request in the middle of a response stream that the client must
-answer (another POST) before that stream ends. Messages are queued (`Inbox`) as they arrive;
-a body that is not JSON-RPC (an HTML page, an OAuth error) is never queued.
+Why exchanges run apart from `send()`: it must return once the frame is on its way, since a
+legacy server may send a request in the middle of a response stream that the client must
+answer (another POST) before that stream ends. An exchange is a background task (a plain
+asyncio task: a task group's bookkeeping per POST costs more than the POST), except the
+usual legacy one: on a kept-alive connection it is started without a task
+(`Wire.post_now`), and a whole JSON answer is taken in the wire's I/O callback; any other
+answer (SSE, an error status, a body still coming) goes on in a task from there. Messages
+are queued (`Inbox`) as they arrive; a body that is not JSON-RPC (an HTML page, an OAuth
+error) is never queued.
 
 Requests go over a `Wire` (`http_wire`: the lean HTTP/1.1 one, or httpx for a caller's own
 client and for proxies). With an `HttpAuth` (`mcpkit.auth.OAuth`) every request carries its
@@ -56,6 +60,7 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import functools
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
@@ -342,6 +347,10 @@ class HttpClientTransport:
             return
         if exchange.modern and exchange.request_id is not None:
             self._modern[exchange.request_id] = exchange
+        elif self._auth is None and self._wire.post_now(
+            self.url, exchange.headers, frame, functools.partial(self._answered, exchange)
+        ):
+            return  # (legacy, on a kept-alive connection: no task unless the answer needs one)
         exchange.task = self._spawn(self._run_post(exchange))
 
     async def receive(self) -> bytes:
@@ -432,9 +441,39 @@ class HttpClientTransport:
 
     # ---- one exchange (a background task; never raises) ------------------------------
 
-    async def _run_post(self, exchange: _Exchange) -> None:
+    def _answered(self, exchange: _Exchange, result: WireResponse | WireError | None) -> None:
+        """The end of a POST started by `Wire.post_now`, in the wire's I/O callback. The
+        usual answer (a whole JSON body, 2xx) is taken here; anything else goes on in a
+        task, as `_run_post` would from this point; a request that never got through is
+        sent again that way."""
+        if self._closed:
+            return
         try:
-            while await self._post_once(exchange):
+            if isinstance(result, WireError):
+                self._answer(exchange, _INTERNAL_ERROR, f"HTTP exchange failed: {result!r}")
+                self._ended(exchange)
+            elif (
+                result is None
+                or result.status >= 300
+                or content_type(result) == "text/event-stream"
+                or (body := result.take_whole()) is None
+            ):
+                exchange.task = self._spawn(self._run_post(exchange, result))
+            else:
+                self._reached = True
+                self._last_status = result.status
+                self._take_body(result, body, exchange)
+                self._ended(exchange)
+        except Exception as exc:  # a bug must not go unanswered (nor escape into the loop)
+            logger.exception("HTTP exchange with %s failed", self.url)
+            self._answer(exchange, _INTERNAL_ERROR, f"HTTP exchange failed: {exc!r}")
+
+    async def _run_post(self, exchange: _Exchange, response: WireResponse | None = None) -> None:
+        """POST the exchange and take its answer (starting from `response`, its answer
+        already in, when given)."""
+        try:
+            while await self._post_once(exchange, response):
+                response = None
                 exchange.headers.update(self._session_headers())  # the renewed session
         except asyncio.CancelledError:
             return  # cancelled by us (a modern cancel, or aclose): the task simply ends
@@ -448,19 +487,24 @@ class HttpClientTransport:
             logger.exception("HTTP exchange with %s failed", self.url)
             self._answer(exchange, _INTERNAL_ERROR, f"HTTP exchange failed: {exc!r}")
         finally:
-            if exchange.request_id is not None:
-                self._modern.pop(exchange.request_id, None)
+            self._ended(exchange)
+
+    def _ended(self, exchange: _Exchange) -> None:
+        """An exchange is over: forget it; the handshake's end opens the GET stream."""
+        if exchange.request_id is not None:
+            self._modern.pop(exchange.request_id, None)
         if exchange.method == "notifications/initialized" and not self._closed:
             self._spawn(self._run_get_stream())
 
-    async def _post_once(self, exchange: _Exchange) -> bool:
-        """POST the exchange and take its answer; True if it must be re-sent because its
-        session was lost and a new one is now in place."""
+    async def _post_once(self, exchange: _Exchange, response: WireResponse | None) -> bool:
+        """POST the exchange (unless its `response` is in already) and take its answer;
+        True if it must be re-sent because its session was lost and a new one is in place."""
         headers = exchange.headers
-        if self._auth is not None:
-            self._auth_headers = await self._auth.headers("POST", self.url)
-            headers = {**headers, **self._auth_headers}
-        response = await self._wire.open("POST", self.url, headers, exchange.frame)
+        if response is None:
+            if self._auth is not None:
+                self._auth_headers = await self._auth.headers("POST", self.url)
+                headers = {**headers, **self._auth_headers}
+            response = await self._wire.open("POST", self.url, headers, exchange.frame)
         try:
             self._reached = True
             self._last_status = response.status
@@ -490,15 +534,27 @@ class HttpClientTransport:
         return await self._auth.challenged(response.status, response.headers, self.url, sent)
 
     async def _take_response(self, response: WireResponse, exchange: _Exchange) -> None:
-        status = response.status
-        if exchange.method == "initialize" and status < 300:
-            self.session_id = response.headers.get("mcp-session-id") or self.session_id
         if content_type(response) == "text/event-stream":
+            self._take_session(response, exchange)
             await self._read_post_stream(response, exchange)
+            self._settle(response, exchange)
         else:
-            body = await response.read()
-            if body.strip():
-                self._deliver_body(body, exchange)
+            self._take_body(response, await response.read(), exchange)
+
+    def _take_body(self, response: WireResponse, body: bytes, exchange: _Exchange) -> None:
+        """Take a whole (non-SSE) answer to a POST."""
+        self._take_session(response, exchange)
+        if body.strip():
+            self._deliver_body(body, exchange)
+        self._settle(response, exchange)
+
+    def _take_session(self, response: WireResponse, exchange: _Exchange) -> None:
+        if exchange.method == "initialize" and response.status < 300:
+            self.session_id = response.headers.get("mcp-session-id") or self.session_id
+
+    def _settle(self, response: WireResponse, exchange: _Exchange) -> None:
+        """After a POST's answer was read: a request it did not answer gets an error."""
+        status = response.status
         if status == 404 and not self._spoken and not exchange.answered:
             self._fail(ConnectError(f"{self.url}: HTTP 404, no MCP endpoint at this URL"))
             return

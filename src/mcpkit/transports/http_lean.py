@@ -23,13 +23,13 @@ import collections
 import functools
 import ssl
 import urllib.parse
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, NamedTuple, cast, final
 
 import httptools
 
 from mcpkit._version import __version__
-from mcpkit.transports.http_wire import WireConnectError, WireError, WireResponse
+from mcpkit.transports.http_wire import Answered, WireConnectError, WireError, WireResponse
 
 _HIGH_WATER = 1 << 20
 """Unread body bytes at which the socket stops being read."""
@@ -178,6 +178,8 @@ class _Connection(asyncio.Protocol):
         self._paused = False
         self._parser: Any = None
         self._head: asyncio.Future[None] | None = None
+        # (`start`'s exchange: told once the head is in, or of the break before it)
+        self._on_head: Callable[[WireError | None], None] | None = None
         self._received = False  # any byte of the current answer?
         self._until_close = False  # a body that ends when the connection does
         self.status = 0
@@ -201,6 +203,10 @@ class _Connection(asyncio.Protocol):
             self._parser.feed_data(data)
         except httptools.HttpParserError as exc:
             self._broken(WireError(f"malformed HTTP response: {exc}"))
+            return
+        if self._on_head is not None and self.body is not None:  # `start`'s head is in
+            on_head, self._on_head = self._on_head, None
+            on_head(None)
 
     def eof_received(self) -> bool | None:
         return None  # close our side too; connection_lost follows
@@ -253,13 +259,25 @@ class _Connection(asyncio.Protocol):
 
     async def exchange(self, head: bytes, body: bytes | None) -> None:
         """Write one request and wait for its response head."""
+        self._head = self.loop.create_future()
+        self._write(head, body)
+        await self._head
+
+    def start(
+        self, head: bytes, body: bytes | None, on_head: Callable[[WireError | None], None]
+    ) -> None:
+        """Write one request; `on_head(None)` is called from the protocol's callback once its
+        response head is in (with as much of the body as came with it), `on_head(error)` if
+        the connection breaks before that."""
+        self._on_head = on_head
+        self._write(head, body)
+
+    def _write(self, head: bytes, body: bytes | None) -> None:
         assert self.transport is not None
         self._parser = httptools.HttpResponseParser(self)
-        self._head = self.loop.create_future()
         self._received, self.body, self.headers = False, None, {}
         self._raw_headers = []
         self.transport.write(head + body if body else head)
-        await self._head
 
     def answered_anything(self) -> bool:
         return self._received
@@ -286,6 +304,9 @@ class _Connection(asyncio.Protocol):
         self.alive = False
         if self._head is not None and not self._head.done():
             self._head.set_exception(error)
+        elif self._on_head is not None:
+            on_head, self._on_head = self._on_head, None
+            on_head(error)
         elif self.body is not None:
             self.body.end(error)
         if self.transport is not None:
@@ -311,13 +332,21 @@ class _LeanResponse:
         self._release()
 
     async def read(self) -> bytes:
-        body = self._connection.body
-        assert body is not None
-        if body.complete:  # (usual for a small answer: it came with the head)
-            data = body.take_all()
-            self._release()
+        data = self.take_whole()
+        if data is not None:
             return data
         return b"".join([chunk async for chunk in self.chunks()])
+
+    def take_whole(self) -> bytes | None:
+        """The whole body if it is in already (usual for a small answer: it came with the
+        head), the connection then released; None while more is to come."""
+        body = self._connection.body
+        assert body is not None
+        if not body.complete:
+            return None
+        data = body.take_all()
+        self._release()
+        return data
 
     async def aclose(self) -> None:
         self._release()
@@ -348,6 +377,7 @@ class LeanWire:
         # making the block was a tenth of its cost per call. Per wire, not per process: the
         # keys hold credentials, which must go with the client.
         self._heads: dict[_HeadKey, bytes] = {}
+        self._busy: set[_Connection] = set()  # exchanges started by `post_now`
 
     async def open(
         self,
@@ -374,12 +404,45 @@ class LeanWire:
             url = target
         raise WireError(f"more than {_MAX_REDIRECTS} redirects from {url}")
 
+    def post_now(
+        self, url: str, headers: Mapping[str, str], body: bytes, on_done: Answered
+    ) -> bool:
+        """POST without a task, on a kept-alive connection, if one is idle (see `Wire`)."""
+        if self._closed:
+            return False
+        where = _target(url)
+        idle = self._idle.get(where.origin)
+        if not idle:
+            return False
+        try:
+            head = self._head(where, "POST", headers, body)
+        except WireError:
+            return False  # (the usual way says so)
+        connection = idle.pop()
+        if not connection.idle():
+            connection.close()
+            return False
+
+        def answered(error: WireError | None) -> None:
+            self._busy.discard(connection)
+            if error is not None:
+                retry = connection.reused and not connection.answered_anything()
+                on_done(None if retry else error)
+            else:
+                on_done(_LeanResponse(self, connection, url))
+
+        self._busy.add(connection)
+        connection.start(head, body, answered)
+        return True
+
     async def aclose(self) -> None:
         self._closed = True
         for connections in self._idle.values():
             for connection in connections:
                 connection.close()
         self._idle.clear()
+        for connection in list(self._busy):
+            connection.close()
 
     def keep(self, connection: _Connection) -> None:
         """Take a connection back after its exchange (closed if the wire is, or full)."""
@@ -397,13 +460,7 @@ class LeanWire:
             raise WireError("the HTTP wire is closed")
         where = _target(url)
         origin = where.origin
-        key = (method, where, tuple(headers.items()))
-        block = self._heads.get(key)
-        if block is None:
-            if len(self._heads) >= _HEADS_KEPT:
-                self._heads.clear()
-            block = self._heads[key] = _block(method, where, headers)
-        head = block + _length(method, len(body or b""))
+        head = self._head(where, method, headers, body)
         while True:
             connection = await self._connection(origin)
             try:
@@ -416,6 +473,17 @@ class LeanWire:
                 connection.close()  # cancelled mid-exchange: its answer is nobody's
                 raise
             return _LeanResponse(self, connection, url)
+
+    def _head(
+        self, where: _Target, method: str, headers: Mapping[str, str], body: bytes | None
+    ) -> bytes:
+        key = (method, where, tuple(headers.items()))
+        block = self._heads.get(key)
+        if block is None:
+            if len(self._heads) >= _HEADS_KEPT:
+                self._heads.clear()
+            block = self._heads[key] = _block(method, where, headers)
+        return block + _length(method, len(body or b""))
 
     async def _connection(self, origin: _Origin) -> _Connection:
         idle = self._idle.get(origin)

@@ -18,6 +18,7 @@ transports above never see httpx's or asyncio's exceptions.
 from __future__ import annotations
 
 __all__ = [
+    "Answered",
     "HttpxWire",
     "Wire",
     "WireConnectError",
@@ -27,7 +28,7 @@ __all__ = [
 ]
 
 import urllib.request
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Protocol, final
 
 import anyio
@@ -66,11 +67,31 @@ class WireResponse(Protocol):
 
     async def read(self) -> bytes: ...
 
+    def take_whole(self) -> bytes | None:
+        """The whole body, if it is in already (then the response is closed too); None
+        while more is to come (or when the wire cannot tell): `read()` it then."""
+        ...
+
     async def aclose(self) -> None: ...
+
+
+Answered = Callable[["WireResponse | WireError | None"], None]
+"""How `Wire.post_now` tells how its exchange went: the response (its head is in; read and
+close it as any), the `WireError` that broke it, or None when the request never got through
+(a kept-alive connection the server had closed) and should be sent again the usual way."""
 
 
 class Wire(Protocol):
     """Opens requests; `aclose()` closes every connection it holds (idempotent)."""
+
+    def post_now(
+        self, url: str, headers: Mapping[str, str], body: bytes, on_done: Answered
+    ) -> bool:
+        """Start a POST without a task when that can be done at once (a kept-alive
+        connection is idle): `on_done` is then called from the I/O callback that reads the
+        response head. False when it cannot be; `open` is the way then. This is what lets
+        a client's usual exchange (one small JSON answer) cost no task and no await."""
+        ...
 
     async def open(
         self,
@@ -121,6 +142,9 @@ class _HttpxResponse:
     async def read(self) -> bytes:
         return b"".join([chunk async for chunk in self.chunks()])
 
+    def take_whole(self) -> bytes | None:
+        return None
+
     async def aclose(self) -> None:
         with anyio.CancelScope(shield=True):
             await self._response.aclose()
@@ -133,6 +157,11 @@ class HttpxWire:
     def __init__(self, client: httpx.AsyncClient, *, owned: bool = False) -> None:
         self.client = client
         self._owned = owned
+
+    def post_now(
+        self, url: str, headers: Mapping[str, str], body: bytes, on_done: Answered
+    ) -> bool:
+        return False  # (httpx has no callback to start from: `open` every time)
 
     async def open(
         self,
