@@ -312,6 +312,19 @@ async def _respond(rid: int, writer: asyncio.StreamWriter, seen: list[int]) -> b
         writer.write(whole[:-5])
         await writer.drain()
         return False
+    elif rid == 8:  # chunked, in two pieces
+        body = rpc({"id": rid, "result": {"n": rid}})
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+        writer.write(b"Transfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n" % (3, body[:3]))
+        await writer.drain()
+        await asyncio.sleep(0.05)
+        writer.write(b"%x\r\n%s\r\n0\r\n\r\n" % (len(body) - 3, body[3:]))
+    elif rid == 9:  # big enough to be handed to a reader before it is all in
+        big = _http_answer(rpc({"id": rid, "result": {"n": rid, "pad": "x" * 700_000}}))
+        writer.write(big[:600_000])
+        await writer.drain()
+        await asyncio.sleep(0.05)
+        writer.write(big[600_000:])
     else:
         writer.write(whole)
     return True
@@ -320,9 +333,10 @@ async def _respond(rid: int, writer: asyncio.StreamWriter, seen: list[int]) -> b
 @pytest.mark.anyio
 async def test_each_way_an_answer_can_come_on_a_kept_alive_connection() -> None:
     """A request on a kept-alive connection is started without a task; its answer, whichever
-    way it comes, reaches the caller: whole with its head, its body later, an SSE stream, an
-    error status, nothing at all (the server had closed the connection: sent once more, on
-    a new one), or a connection dropped mid-answer."""
+    way it comes, reaches the caller: whole with its head, its body later (by length or
+    chunked), an SSE stream, an error status, nothing at all (the server had closed the
+    connection: sent once more, on a new one), a connection dropped mid-answer, a body too
+    big to wait for whole."""
     seen: list[int] = []
 
     async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -340,14 +354,25 @@ async def test_each_way_an_answer_can_come_on_a_kept_alive_connection() -> None:
 
     async with raw_server(script) as base, http_client(base) as transport:
         replies = []
-        for rid in range(1, 8):
+        for rid in range(1, 10):
             await transport.send(rpc({"id": rid, "method": "x"}))
             with anyio.fail_after(5):
                 replies.append(json.loads(await transport.receive()))
-    assert seen == [1, 2, 3, 4, 5, 5, 6, 7]
-    assert [reply["id"] for reply in replies] == list(range(1, 8))
+    assert seen == [1, 2, 3, 4, 5, 5, 6, 7, 8, 9]
+    assert [reply["id"] for reply in replies] == list(range(1, 10))
     results = [reply.get("result") for reply in replies]
-    assert results == [{"n": 1}, {"n": 2}, {"n": 3}, None, {"n": 5}, None, {"n": 7}]
+    replies[8]["result"].pop("pad")
+    assert results == [
+        {"n": 1},
+        {"n": 2},
+        {"n": 3},
+        None,
+        {"n": 5},
+        None,
+        {"n": 7},
+        {"n": 8},
+        {"n": 9},
+    ]
     assert replies[3]["error"]["code"] == replies[5]["error"]["code"] == -32603
     assert "500" in replies[3]["error"]["message"]
     assert "closed" in replies[5]["error"]["message"]

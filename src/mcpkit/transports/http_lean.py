@@ -53,6 +53,11 @@ class _Target(NamedTuple):
     host: str
 
 
+def _media_type(content_type: str) -> str:
+    """A Content-Type's media type, lowercased, without parameters."""
+    return content_type.split(";", 1)[0].strip().lower()
+
+
 @functools.lru_cache(maxsize=64)
 def _target(url: str) -> _Target:
     """What a request to `url` needs, worked out once: a client sends every request to the
@@ -135,6 +140,11 @@ class _Body:
             self.complete, self.error = error is None, error
         self._wake()
 
+    def whole_or_stream(self, stream: bool) -> bool:
+        """Whether a response whose head is in can be handed over: its body is whole, or it
+        is an event stream (read as it comes), or enough of it waits to need a reader."""
+        return self.complete or stream or self._buffered >= _HIGH_WATER // 2
+
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
@@ -182,6 +192,7 @@ class _Connection(asyncio.Protocol):
         self._on_head: Callable[[WireError | None], None] | None = None
         self._received = False  # any byte of the current answer?
         self._until_close = False  # a body that ends when the connection does
+        self._stream = False  # an event stream: `start`'s caller reads it as it comes
         self.status = 0
         self.reason = ""
         self.headers: dict[str, str] = {}
@@ -204,7 +215,8 @@ class _Connection(asyncio.Protocol):
         except httptools.HttpParserError as exc:
             self._broken(WireError(f"malformed HTTP response: {exc}"))
             return
-        if self._on_head is not None and self.body is not None:  # `start`'s head is in
+        body = self.body
+        if self._on_head is not None and body is not None and body.whole_or_stream(self._stream):
             on_head, self._on_head = self._on_head, None
             on_head(None)
 
@@ -237,8 +249,10 @@ class _Connection(asyncio.Protocol):
             key = name.decode("latin-1").lower()
             text = value.decode("latin-1")
             headers[key] = f"{headers[key]}, {text}" if key in headers else text
-        framed = "content-length" in self.headers or "transfer-encoding" in self.headers
+        framed = "content-length" in headers or "transfer-encoding" in headers
         self._until_close = not framed and self.status not in (204, 304)
+        kind = headers.get("content-type")
+        self._stream = kind is not None and _media_type(kind) == "text/event-stream"
         self.body = _Body(self)
         if self._head is not None and not self._head.done():
             self._head.set_result(None)
@@ -267,8 +281,8 @@ class _Connection(asyncio.Protocol):
         self, head: bytes, body: bytes | None, on_head: Callable[[WireError | None], None]
     ) -> None:
         """Write one request; `on_head(None)` is called from the protocol's callback once its
-        response head is in (with as much of the body as came with it), `on_head(error)` if
-        the connection breaks before that."""
+        response is in (see `_Body.whole_or_stream`), `on_head(error)` if the connection
+        breaks before that."""
         self._on_head = on_head
         self._write(head, body)
 
