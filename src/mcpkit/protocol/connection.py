@@ -148,7 +148,7 @@ class Connection:
         general path reads and judges it. This path accepts only what that one would."""
         spec = latest.spec
         try:
-            answer = codec.decode_answer(frame, _ANY_RESULT if spec is None else spec.result)
+            answer = codec.decode_answer(frame, _result_type(spec))
         except msgspec.DecodeError:
             return None
         entry = self.requests.outgoing.get(answer.id)
@@ -400,6 +400,7 @@ class Connection:
         era = _LEGACY if modern_version is None else _MODERN
         rid = self.requests.add_outgoing(method, spec, era, progress_token)
         try:
+            # (`_with_meta`'s first case without the call: most requests carry no `_meta`)
             payload = _with_meta(params, meta) if meta else UNSET if params is None else params
             frame = codec.encode(JSONRPCRequest(id=rid, method=method, params=payload))
         except (TypeError, RecursionError, msgspec.EncodeError) as exc:

@@ -451,7 +451,6 @@ class HttpClientTransport:
         try:
             if isinstance(result, WireError):
                 self._answer(exchange, _INTERNAL_ERROR, f"HTTP exchange failed: {result!r}")
-                self._ended(exchange)
             elif (
                 result is None
                 or result.status >= 300
@@ -459,14 +458,15 @@ class HttpClientTransport:
                 or (body := result.take_whole()) is None
             ):
                 exchange.task = self._spawn(self._run_post(exchange, result))
+                return  # (the task ends the exchange)
             else:
                 self._reached = True
                 self._last_status = result.status
                 self._take_body(result, body, exchange)
-                self._ended(exchange)
         except Exception as exc:  # a bug must not go unanswered (nor escape into the loop)
             logger.exception("HTTP exchange with %s failed", self.url)
             self._answer(exchange, _INTERNAL_ERROR, f"HTTP exchange failed: {exc!r}")
+        self._ended(exchange)
 
     async def _run_post(self, exchange: _Exchange, response: WireResponse | None = None) -> None:
         """POST the exchange and take its answer (starting from `response`, its answer

@@ -29,7 +29,13 @@ from typing import Any, NamedTuple, cast, final
 import httptools
 
 from mcpkit._version import __version__
-from mcpkit.transports.http_wire import Answered, WireConnectError, WireError, WireResponse
+from mcpkit.transports.http_wire import (
+    Answered,
+    WireConnectError,
+    WireError,
+    WireResponse,
+    media_type,
+)
 
 _HIGH_WATER = 1 << 20
 """Unread body bytes at which the socket stops being read."""
@@ -51,11 +57,6 @@ class _Target(NamedTuple):
     origin: _Origin
     path: str
     host: str
-
-
-def _media_type(content_type: str) -> str:
-    """A Content-Type's media type, lowercased, without parameters."""
-    return content_type.split(";", 1)[0].strip().lower()
 
 
 @functools.lru_cache(maxsize=64)
@@ -188,7 +189,7 @@ class _Connection(asyncio.Protocol):
         self._paused = False
         self._parser: Any = None
         self._head: asyncio.Future[None] | None = None
-        # (`start`'s exchange: told once the head is in, or of the break before it)
+        # (`start`'s exchange: told once its answer can be handed over, or of the break)
         self._on_head: Callable[[WireError | None], None] | None = None
         self._received = False  # any byte of the current answer?
         self._until_close = False  # a body that ends when the connection does
@@ -252,7 +253,7 @@ class _Connection(asyncio.Protocol):
         framed = "content-length" in headers or "transfer-encoding" in headers
         self._until_close = not framed and self.status not in (204, 304)
         kind = headers.get("content-type")
-        self._stream = kind is not None and _media_type(kind) == "text/event-stream"
+        self._stream = kind is not None and media_type(kind) == "text/event-stream"
         self.body = _Body(self)
         if self._head is not None and not self._head.done():
             self._head.set_result(None)

@@ -24,6 +24,8 @@ __all__ = [
     "WireConnectError",
     "WireError",
     "WireResponse",
+    "content_type",
+    "media_type",
     "open_wire",
 ]
 
@@ -115,7 +117,12 @@ class Wire(Protocol):
 
 def content_type(response: WireResponse) -> str:
     """The response's media type, lowercased, without parameters."""
-    return response.headers.get("content-type", "").split(";")[0].strip().lower()
+    return media_type(response.headers.get("content-type", ""))
+
+
+def media_type(content_type: str) -> str:
+    """A Content-Type value's media type, lowercased, without parameters."""
+    return content_type.split(";", 1)[0].strip().lower()
 
 
 # ---- httpx, for what a caller brings ------------------------------------------------------
