@@ -493,7 +493,7 @@ class Peer:
             raise self.closed
         token = next(self._progress_tokens) if on_progress else None
         rid, frame = self.connection.send_request(method, params, meta=meta, progress_token=token)
-        loop = self._loop or self._running_loop()
+        loop = self._running_loop()
         waiter = _Waiter(loop.create_future(), on_progress, None, timeout or self.timeout)
         self._waiters[rid] = waiter
         if on_sent is not None:
